@@ -1,0 +1,117 @@
+"""review(): the whole decision, from two snapshots to one Report. Pure but for its ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.changes import changed_files
+from bot.core.diff.states import diff_target
+from bot.core.render.coverage import plan_targets, summarize_coverage
+from bot.core.render.discovery import discover_targets
+from bot.core.render.revision import render_targets
+from bot.core.report.build import build_report
+from bot.core.tree_view import TreeView
+from bot.core.trusted_inputs import TrustedInputs, load_trusted_inputs
+from bot.model.change import ChangeRequest
+from bot.model.errors import TrustedInputError
+from bot.model.finding import Finding, Severity
+from bot.model.render import RenderTarget, TargetRender
+from bot.model.repo_config import CONFIG_PATH
+from bot.model.report import Report
+from bot.ports import CommandRunner, RepoTree
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """Everything review() may use to reach the world."""
+
+    runner: CommandRunner
+
+
+def _trusted_input_report(change: ChangeRequest, error: TrustedInputError) -> Report:
+    finding = Finding(
+        rule_id="config-invalid",
+        severity=Severity.ERROR,
+        message=error.message,
+        location=error.location,
+        hint=error.hint or "fix the file on the base branch; the PR's own copy is not used",
+    )
+    return Report(
+        change=change,
+        changed_files=(),
+        coverage=(),
+        diffs=(),
+        findings=(finding,),
+        trusted_input_error=finding,
+    )
+
+
+def review(
+    change: ChangeRequest,
+    base_tree: RepoTree,
+    head_tree: RepoTree,
+    ports: Ports,
+    *,
+    render_all: bool = False,
+) -> Report:
+    """Render what the change affects at base and head, diff it, and report.
+
+    `render_all` renders every target even when its inputs did not change (what tools that do
+    not track inputs have to do); it exists for benchmarks and for debugging the input tracking.
+    """
+    try:
+        trusted: TrustedInputs = load_trusted_inputs(base_tree, change.base.short())
+    except TrustedInputError as error:
+        return _trusted_input_report(change, error)
+    config = trusted.config
+    files = changed_files(base_tree.entries(), head_tree.entries())
+    base_view = TreeView(base_tree, config.render.max_file_bytes)
+    head_view = TreeView(head_tree, config.render.max_file_bytes)
+    base_targets = discover_targets(base_view, config.render)
+    head_targets = discover_targets(head_view, config.render)
+    plan = plan_targets(base_targets.targets, head_targets.targets, files, render_all)
+
+    base_renders = render_targets(plan.base_to_render, base_view, ports.runner, config.render)
+    head_renders = render_targets(plan.head_to_render, head_view, ports.runner, config.render)
+    coverage, findings, renderable = summarize_coverage(plan, base_renders, head_renders)
+
+    diffs = tuple(
+        d
+        for target_id in renderable
+        for d in diff_target(
+            base_renders.get(target_id, TargetRender(target_id)),
+            head_renders.get(target_id, TargetRender(target_id)),
+            config.diff,
+        )
+    )
+    notes = [f"Configuration: {trusted.source}."]
+    if any(f.path == CONFIG_PATH for f in files):
+        notes.append(
+            f"This change edits {CONFIG_PATH}; it was reviewed with the base revision's version "
+            "(changes take effect after merge)."
+        )
+    return build_report(
+        change,
+        files=files,
+        coverage=coverage,
+        diffs=diffs,
+        findings=findings,
+        notes=notes,
+        fail_on=config.fail_on,
+    )
+
+
+def render_revision(
+    tree: RepoTree, ports: Ports, config_tree: RepoTree | None = None, only: str = ""
+) -> tuple[tuple[RenderTarget, ...], dict[str, TargetRender]]:
+    """Render every target of one revision (or those whose id contains `only`).
+
+    Config comes from `config_tree` (the trusted revision) when given, else from `tree` itself:
+    rendering a local checkout is the user reviewing their own work.
+    """
+    trusted = load_trusted_inputs(config_tree or tree, "render")
+    view = TreeView(tree, trusted.config.render.max_file_bytes)
+    targets = tuple(
+        t for t in discover_targets(view, trusted.config.render).targets if only in t.target_id
+    )
+    return targets, render_targets(targets, view, ports.runner, trusted.config.render)

@@ -1,0 +1,113 @@
+"""Which targets to render, and the coverage table: every target accounted for, none dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.model.change import FileChange
+from bot.model.finding import Finding, Severity
+from bot.model.render import CoverageEntry, CoverageStatus, RenderTarget, TargetRender
+
+
+@dataclass(frozen=True, slots=True)
+class RenderPlan:
+    """Targets of both revisions by id, and which of them the change affects."""
+
+    base: Mapping[str, RenderTarget]
+    head: Mapping[str, RenderTarget]
+    affected: frozenset[str]
+
+    @property
+    def target_ids(self) -> list[str]:
+        return sorted(self.base.keys() | self.head.keys())
+
+    @property
+    def base_to_render(self) -> list[RenderTarget]:
+        return [t for i, t in sorted(self.base.items()) if i in self.affected]
+
+    @property
+    def head_to_render(self) -> list[RenderTarget]:
+        return [t for i, t in sorted(self.head.items()) if i in self.affected]
+
+
+def plan_targets(
+    base: Iterable[RenderTarget],
+    head: Iterable[RenderTarget],
+    files: Iterable[FileChange],
+    render_all: bool = False,
+) -> RenderPlan:
+    """A target is affected when any of its input files changed, at base or at head."""
+    changed = frozenset(f.path for f in files)
+    base_map = {t.target_id: t for t in base}
+    head_map = {t.target_id: t for t in head}
+    affected = frozenset(
+        target_id
+        for target_id in base_map.keys() | head_map.keys()
+        if render_all
+        or any(
+            t is not None and not t.input_files.isdisjoint(changed)
+            for t in (base_map.get(target_id), head_map.get(target_id))
+        )
+    )
+    return RenderPlan(base_map, head_map, affected)
+
+
+def _errors(render: TargetRender | None) -> list[Finding]:
+    return [f for f in render.findings if f.severity is Severity.ERROR] if render else []
+
+
+def _as_base_warning(finding: Finding) -> Finding:
+    return Finding(
+        finding.rule_id,
+        Severity.WARNING,
+        f"at the base revision: {finding.message}",
+        finding.location,
+        finding.resource,
+        finding.hint,
+        finding.metadata,
+    )
+
+
+def summarize_coverage(
+    plan: RenderPlan,
+    base_renders: Mapping[str, TargetRender],
+    head_renders: Mapping[str, TargetRender],
+) -> tuple[tuple[CoverageEntry, ...], tuple[Finding, ...], tuple[str, ...]]:
+    """Coverage entries, the findings the change is responsible for, and the diffable targets.
+
+    Head failures are errors. A base that already failed is only a warning (the change may be
+    the fix), but its target cannot be diffed.
+    """
+    entries: list[CoverageEntry] = []
+    findings: list[Finding] = []
+    diffable: list[str] = []
+    for target_id in plan.target_ids:
+        target = plan.head.get(target_id) or plan.base[target_id]
+        if target_id not in plan.affected:
+            entries.append(CoverageEntry(target_id, target.kind, CoverageStatus.UNCHANGED))
+            continue
+        base, head = base_renders.get(target_id), head_renders.get(target_id)
+        findings.extend(head.findings if head else ())
+        head_errors, base_errors = _errors(head), _errors(base)
+        counts = {
+            "base_resources": len(base.resources) if base else 0,
+            "head_resources": len(head.resources) if head else 0,
+        }
+        if head_errors:
+            status, reason = CoverageStatus.FAILED, head_errors[0].message
+        elif base_errors:
+            findings.extend(_as_base_warning(f) for f in base_errors)
+            status, reason = CoverageStatus.FAILED, "base revision does not render; no diff"
+        else:
+            status = CoverageStatus.RENDERED
+            reason = (
+                "added by this change"
+                if base is None
+                else "removed by this change"
+                if head is None
+                else ""
+            )
+            diffable.append(target_id)
+        entries.append(CoverageEntry(target_id, target.kind, status, reason, **counts))
+    return tuple(entries), tuple(findings), tuple(diffable)

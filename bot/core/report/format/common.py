@@ -1,0 +1,66 @@
+"""Vocabulary shared by the formatters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from bot.model.diff import ResourceDiff
+from bot.model.finding import Severity
+from bot.model.render import CoverageStatus
+from bot.model.report import Report
+
+COMMENT_MARKER = "<!-- gitops-bot:review -->"
+
+SEVERITY_ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
+STATUS_ICON = {
+    CoverageStatus.RENDERED: "✅",
+    CoverageStatus.UNCHANGED: "➖",
+    CoverageStatus.SKIPPED: "⏭️",
+    CoverageStatus.FAILED: "❌",
+}
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def verdict(report: Report) -> str:
+    if report.trusted_input_error is not None:
+        return "configuration error"
+    errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
+    if not errors and not warnings:
+        return "no problems found"
+    return ", ".join(
+        part
+        for part in (
+            plural(errors, "error") if errors else "",
+            plural(warnings, "warning") if warnings else "",
+        )
+        if part
+    )
+
+
+def coverage_summary(report: Report) -> str:
+    return " · ".join(
+        f"{report.coverage_count(status)} {status.value}" for status in CoverageStatus
+    )
+
+
+def diffs_by_target(diffs: Sequence[ResourceDiff]) -> dict[str, list[ResourceDiff]]:
+    grouped: dict[str, list[ResourceDiff]] = defaultdict(list)
+    for diff in diffs:
+        grouped[diff.target].append(diff)
+    return dict(sorted(grouped.items()))
+
+
+def target_counts(diffs: Sequence[ResourceDiff]) -> str:
+    symbols = [d.change.symbol for d in diffs]
+    return " ".join(f"{s}{symbols.count(s)}" for s in "+~-" if symbols.count(s))
+
+
+def secret_note(diff: ResourceDiff) -> str:
+    if not diff.secret_keys:
+        return ""
+    keys = ", ".join(f"{k.change.symbol}{k.key}" for k in diff.secret_keys)
+    return f"Secret keys changed (values hidden): {keys}"

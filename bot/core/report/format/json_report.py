@@ -1,0 +1,89 @@
+"""Machine-readable report, schema `gitops-bot/report/v1` (additive changes only within v1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.model.finding import Finding
+from bot.model.report import REPORT_SCHEMA, Report
+from bot.model.resource import Location, ResourceKey
+
+
+def _location(location: Location | None) -> dict[str, Any] | None:
+    if location is None:
+        return None
+    return {"path": location.path, "line": location.line, "column": location.column}
+
+
+def _key(key: ResourceKey | None) -> dict[str, str] | None:
+    if key is None:
+        return None
+    return {"group": key.api_group, "kind": key.kind, "namespace": key.namespace, "name": key.name}
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": f.rule_id,
+        "severity": f.severity.label,
+        "message": f.message,
+        "hint": f.hint,
+        "location": _location(f.location),
+        "resource": _key(f.resource),
+        "metadata": dict(f.metadata),
+    }
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    plan = report.plan()
+    change = report.change
+    return {
+        "schema": REPORT_SCHEMA,
+        "change": {
+            "base": {"ref": change.base.ref, "commit": change.base.commit},
+            "head": {"ref": change.head.ref, "commit": change.head.commit},
+            "title": change.title,
+            "number": change.number,
+        },
+        "conclusion": report.conclusion().value,
+        "exit_code": int(report.exit_code()),
+        "plan": {
+            "added": plan.added,
+            "modified": plan.modified,
+            "removed": plan.removed,
+            "apps": plan.apps,
+            "secrets_changed": plan.secrets_changed,
+            "summary": plan.line(),
+        },
+        "changed_files": [{"path": f.path, "status": f.status.value} for f in report.changed_files],
+        "coverage": [
+            {
+                "target": c.target_id,
+                "kind": c.kind.value,
+                "status": c.status.value,
+                "reason": c.reason,
+                "base_resources": c.base_resources,
+                "head_resources": c.head_resources,
+            }
+            for c in report.coverage
+        ],
+        "diffs": [
+            {
+                "target": d.target,
+                "resource": _key(d.key),
+                "change": d.change.value,
+                "origin": _location(d.origin),
+                "fields": [{"path": f.path, "change": f.change.value} for f in d.fields],
+                "secret_keys": [{"key": k.key, "change": k.change.value} for k in d.secret_keys],
+                "unified_diff": d.unified_diff,
+            }
+            for d in report.diffs
+        ],
+        "findings": [_finding(f) for f in report.findings],
+        "ignored": [_finding(f) for f in report.ignored],
+        "notes": list(report.notes),
+    }
+
+
+def format_json(report: Report) -> str:
+    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,129 @@
+"""A RepoTree seen through the core's safety rules: bounded reads, in-repo symlinks only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.core.paths import join_inside, parent_dir
+from bot.core.safe_yaml import YamlLimits, YamlLoad, load_yaml_documents
+from bot.model.finding import Finding, Severity
+from bot.model.resource import Location
+from bot.ports import EntryMode, RepoTree, TreeEntry
+
+MAX_SYMLINK_HOPS = 16
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class FileRead:
+    """Bytes of a file, or the Finding explaining why they cannot be used."""
+
+    path: str
+    content: bytes | None
+    finding: Finding | None = None
+
+
+def escape_finding(path: str, target: str) -> Finding:
+    return Finding(
+        rule_id="path-escapes-repo",
+        severity=Severity.ERROR,
+        message=f"symlink {path} -> {target} points outside the repository; it was not followed",
+        location=Location(path, 1),
+        hint="replace the symlink with a copy of the file or a link inside the repository",
+    )
+
+
+class TreeView:
+    """Caching, policy-enforcing reader over one revision (one instance per review)."""
+
+    def __init__(self, tree: RepoTree, max_file_bytes: int) -> None:
+        self._tree = tree
+        self._entries: Mapping[str, TreeEntry] = tree.entries()
+        self._max_file_bytes = max_file_bytes
+        self._yaml: dict[str, YamlLoad] = {}
+        self._dir_files: dict[str, list[str]] = {}
+        self._dirs: set[str] = set()
+        for path in self._entries:
+            directory = parent_dir(path)
+            self._dir_files.setdefault(directory, []).append(path)
+            while directory and directory not in self._dirs:
+                self._dirs.add(directory)
+                directory = parent_dir(directory)
+
+    @property
+    def tree(self) -> RepoTree:
+        return self._tree
+
+    @property
+    def entries(self) -> Mapping[str, TreeEntry]:
+        return self._entries
+
+    def exists(self, path: str) -> bool:
+        return path in self._entries
+
+    def is_dir(self, path: str) -> bool:
+        return path == "" or path in self._dirs
+
+    def files_in_dir(self, directory: str) -> tuple[str, ...]:
+        """Files directly in `directory` (not in its subdirectories)."""
+        return tuple(self._dir_files.get(directory, ()))
+
+    def resolve(self, path: str) -> tuple[str | None, Finding | None]:
+        """Follow in-repo symlinks from `path` to a regular file."""
+        current = path
+        for _ in range(MAX_SYMLINK_HOPS):
+            entry = self._entries.get(current)
+            if entry is None or entry.mode is not EntryMode.SYMLINK:
+                return current, None
+            target = self._tree.read(current).decode("utf-8", errors="replace")
+            nxt = join_inside(parent_dir(current), target)
+            if nxt is None:
+                return None, escape_finding(current, target)
+            current = nxt
+        return None, Finding(
+            rule_id="path-escapes-repo",
+            severity=Severity.ERROR,
+            message=f"symlink chain from {path} is longer than {MAX_SYMLINK_HOPS} hops (a loop?)",
+            location=Location(path, 1),
+            hint="make the symlink point directly at a file inside the repository",
+        )
+
+    def read(self, path: str) -> FileRead:
+        real, problem = self.resolve(path)
+        if real is None:
+            return FileRead(path, None, problem)
+        entry = self._entries.get(real)
+        if entry is None:
+            return FileRead(path, None, None)
+        if entry.size > self._max_file_bytes:
+            return FileRead(
+                path,
+                None,
+                Finding(
+                    rule_id="file-too-large",
+                    severity=Severity.ERROR,
+                    message=(
+                        f"{path} is {entry.size} bytes, over the {self._max_file_bytes}-byte limit;"
+                        " it was not read"
+                    ),
+                    location=Location(path, 1),
+                    hint="split the file or raise render.max_file_bytes in .gitops-bot.yaml",
+                ),
+            )
+        return FileRead(path, self._tree.read(real))
+
+    def load_yaml(self, path: str) -> YamlLoad:
+        cached = self._yaml.get(path)
+        if cached is not None:
+            return cached
+        read = self.read(path)
+        if read.content is None:
+            findings = (read.finding,) if read.finding else ()
+            result = YamlLoad(documents=(), findings=findings)
+        else:
+            result = load_yaml_documents(
+                read.content, path, YamlLimits(max_bytes=self._max_file_bytes)
+            )
+        self._yaml[path] = result
+        return result

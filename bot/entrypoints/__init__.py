@@ -1,0 +1,1 @@
+"""Adapters that start the pipeline: CLI, web server, jobs, Action."""

@@ -1,0 +1,1 @@
+"""Frozen domain values. Standard library only; no behaviour that touches the machine."""

@@ -1,0 +1,80 @@
+"""Render targets, their coverage, and the rendered desired state of one revision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.model.finding import Finding, Severity
+from bot.model.resource import Resource, ResourceKey
+
+
+class TargetKind(StrEnum):
+    PLAIN = "plain"
+    KUSTOMIZE = "kustomize"
+    HELM = "helm"
+
+
+@dataclass(frozen=True, slots=True)
+class HelmRelease:
+    """How one local chart is instantiated: release name, namespace and values files."""
+
+    release_name: str
+    namespace: str
+    value_files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RenderTarget:
+    """Something that renders to Kubernetes objects, with every repo file its output depends on.
+
+    `target_id` is stable across revisions so base and head targets pair up.
+    `blocked_by` holds findings found before rendering (remote bases, path escapes, plugins):
+    a blocked target is reported as failed and never handed to a tool.
+    """
+
+    target_id: str
+    kind: TargetKind
+    path: str
+    input_files: frozenset[str]
+    helm: HelmRelease | None = None
+    blocked_by: tuple[Finding, ...] = ()
+
+
+class CoverageStatus(StrEnum):
+    RENDERED = "rendered"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageEntry:
+    target_id: str
+    kind: TargetKind
+    status: CoverageStatus
+    reason: str = ""
+    base_resources: int = 0
+    head_resources: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRender:
+    """The outcome of rendering one target at one revision."""
+
+    target_id: str
+    resources: tuple[Resource, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedState:
+    """Resources of one revision (only the targets that were rendered), keyed for pairing."""
+
+    resources: Mapping[ResourceKey, Resource] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()

@@ -1,0 +1,99 @@
+"""The one result of a review. Formatters are pure functions of it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+from bot.model.change import ChangeRequest, FileChange
+from bot.model.diff import ChangeKind, ResourceDiff
+from bot.model.finding import Finding, Severity
+from bot.model.render import CoverageEntry, CoverageStatus
+
+REPORT_SCHEMA = "gitops-bot/report/v1"
+
+
+class Conclusion(StrEnum):
+    """Check-run conclusions, in GitHub's vocabulary."""
+
+    SUCCESS = "success"
+    NEUTRAL = "neutral"
+    FAILURE = "failure"
+
+
+class ExitCode(int, Enum):
+    CLEAN = 0
+    FINDINGS = 1
+    USAGE_OR_TRUSTED_INPUT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    added: int
+    modified: int
+    removed: int
+    apps: int
+    secrets_changed: int
+
+    def line(self) -> str:
+        if not (self.added or self.modified or self.removed):
+            return "No changes to the desired state."
+        noun = "resource" if self.added + self.modified + self.removed == 1 else "resources"
+        apps = "app" if self.apps == 1 else "apps"
+        text = f"+{self.added} ~{self.modified} -{self.removed} {noun} in {self.apps} {apps}"
+        if self.secrets_changed:
+            secret = "Secret" if self.secrets_changed == 1 else "Secrets"
+            text += f"; {self.secrets_changed} {secret} changed (values hidden)"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What the bot concluded about one change.
+
+    `trusted_input_error` is set when the base branch's own config is broken: the review then
+    stops before rendering, and the check fails naming the file and line.
+    """
+
+    change: ChangeRequest
+    changed_files: tuple[FileChange, ...]
+    coverage: tuple[CoverageEntry, ...]
+    diffs: tuple[ResourceDiff, ...]
+    findings: tuple[Finding, ...]
+    ignored: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
+    trusted_input_error: Finding | None = None
+    fail_on: Severity | None = Severity.ERROR
+
+    def plan(self) -> Plan:
+        counts = Counter(d.change for d in self.diffs)
+        return Plan(
+            added=counts[ChangeKind.ADDED],
+            modified=counts[ChangeKind.MODIFIED],
+            removed=counts[ChangeKind.REMOVED],
+            apps=len({d.target for d in self.diffs}),
+            secrets_changed=sum(1 for d in self.diffs if d.is_secret),
+        )
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def coverage_count(self, status: CoverageStatus) -> int:
+        return sum(1 for c in self.coverage if c.status is status)
+
+    def failing_findings(self, fail_on: Severity | None = None) -> tuple[Finding, ...]:
+        threshold = self.fail_on if fail_on is None else fail_on
+        if threshold is None:
+            return ()
+        return tuple(f for f in self.findings if f.severity >= threshold)
+
+    def exit_code(self, fail_on: Severity | None = None) -> ExitCode:
+        if self.trusted_input_error is not None:
+            return ExitCode.USAGE_OR_TRUSTED_INPUT
+        return ExitCode.FINDINGS if self.failing_findings(fail_on) else ExitCode.CLEAN
+
+    def conclusion(self, fail_on: Severity | None = None) -> Conclusion:
+        if self.exit_code(fail_on) is not ExitCode.CLEAN:
+            return Conclusion.FAILURE
+        return Conclusion.NEUTRAL if self.findings else Conclusion.SUCCESS
