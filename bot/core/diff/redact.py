@@ -28,7 +28,10 @@ def is_secret(body: Mapping[str, Any] | None) -> bool:
 
 
 def _placeholders(base: Any, head: Any) -> tuple[str, str]:
-    return (HIDDEN, HIDDEN) if base == head else (HIDDEN_OLD, HIDDEN_NEW)
+    """Equal (or one-sided) values look alike; only a changed value shows old/new."""
+    if base == head or base is _MISSING or head is _MISSING:
+        return HIDDEN, HIDDEN
+    return HIDDEN_OLD, HIDDEN_NEW
 
 
 def _is_sops_value(value: Any) -> bool:
@@ -126,7 +129,7 @@ def redact_pair(
                 head[field] = rh
     ab, ah = _annotations(base), _annotations(head)
     if LAST_APPLIED in ab or LAST_APPLIED in ah:
-        old, new = _placeholders(ab.get(LAST_APPLIED), ah.get(LAST_APPLIED))
+        old, new = _placeholders(ab.get(LAST_APPLIED, _MISSING), ah.get(LAST_APPLIED, _MISSING))
         if LAST_APPLIED in ab:
             ab[LAST_APPLIED] = old
         if LAST_APPLIED in ah:

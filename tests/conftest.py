@@ -1,0 +1,29 @@
+from pathlib import Path
+
+import pytest
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="rewrite tests/golden/* from the current output instead of comparing",
+    )
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """Compare text with tests/golden/<name>; rewrite it only with --update-goldens."""
+
+    def check(name: str, actual: str) -> None:
+        path = GOLDEN_DIR / name
+        if request.config.getoption("--update-goldens"):
+            path.write_text(actual, encoding="utf-8")
+        assert path.exists(), f"missing golden file {path}: run pytest --update-goldens"
+        assert actual == path.read_text(encoding="utf-8"), (
+            f"{name} differs from the golden file; review the change and run pytest --update-goldens"
+        )
+
+    return check

@@ -1,0 +1,116 @@
+from bot.core.pipeline import Ports, review
+from bot.model.change import ChangeRequest, Revision
+from bot.model.diff import ChangeKind
+from bot.model.finding import Severity
+from bot.model.render import CoverageStatus
+from bot.model.report import ExitCode
+from bot.ports import Command, CommandFailure, CommandResult
+from tests.core.fakes import FakeRunner, FakeTree, ok
+
+CHANGE = ChangeRequest(Revision("main", "a" * 40), Revision("pr", "b" * 40))
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: '{value}'\n"
+BASE = {
+    "k/app/kustomization.yaml": "resources: [cm.yaml]\n",
+    "k/app/cm.yaml": CM.format(name="app", value="1"),
+    "k/other/kustomization.yaml": "resources: [cm.yaml]\n",
+    "k/other/cm.yaml": CM.format(name="other", value="1"),
+    "plain/a.yaml": CM.format(name="plain", value="1"),
+}
+
+
+def kustomize_from_tree(command: Command, tree: FakeTree) -> CommandResult:
+    """Stand-in for kustomize: concatenates the target's cm.yaml, namespaced like an overlay."""
+    path = command.args[0].removeprefix("./")
+    body = tree.read(f"{path}/cm.yaml").decode()
+    return ok(body.replace("metadata:\n", "metadata:\n  namespace: prod\n"))
+
+
+def run(base_files, head_files, respond=kustomize_from_tree):
+    runner = FakeRunner(respond)
+    report = review(
+        CHANGE, FakeTree(base_files, "base"), FakeTree(head_files, "head"), Ports(runner)
+    )
+    return report, runner
+
+
+def test_only_the_affected_kustomization_runs():
+    head = {**BASE, "k/app/cm.yaml": CM.format(name="app", value="2")}
+    report, runner = run(BASE, head)
+    assert [c.args for c in runner.calls] == [
+        (
+            "./k/app",
+            "--load-restrictor=LoadRestrictionsRootOnly",
+            "--enable-alpha-plugins=false",
+            "--enable-helm=false",
+        ),
+    ] * 2
+    assert {c.target_id: c.status for c in report.coverage} == {
+        "kustomize:k/app": CoverageStatus.RENDERED,
+        "kustomize:k/other": CoverageStatus.UNCHANGED,
+        "plain:plain": CoverageStatus.UNCHANGED,
+    }
+    (diff,) = report.diffs
+    assert (diff.key.display(), diff.change, [f.path for f in diff.fields]) == (
+        "ConfigMap prod/app",
+        ChangeKind.MODIFIED,
+        ["data.k"],
+    )
+    assert diff.origin.display() == "k/app/cm.yaml:1"
+    assert report.plan().line() == "+0 ~1 -0 resource in 1 app"
+    assert report.exit_code() is ExitCode.CLEAN
+
+
+def test_render_failure_is_a_finding_and_the_rest_still_renders():
+    head = {
+        **BASE,
+        "k/app/cm.yaml": CM.format(name="app", value="2"),
+        "plain/a.yaml": CM.format(name="plain", value="2"),
+    }
+
+    def failing(command, tree):
+        return CommandResult(
+            b"", "Error: accumulating resources: boom\n", 1, CommandFailure.EXIT_STATUS
+        )
+
+    report, _ = run(BASE, head, failing)
+    assert [(f.rule_id, f.severity, f.location.display()) for f in report.findings] == [
+        ("render-failed", Severity.ERROR, "k/app/kustomization.yaml:1"),
+    ]
+    assert "boom" in report.findings[0].message
+    assert [d.key.name for d in report.diffs] == ["plain"]
+    assert report.exit_code() is ExitCode.FINDINGS
+
+
+def test_missing_tool_names_the_env_var():
+    head = {**BASE, "k/app/cm.yaml": CM.format(name="app", value="2")}
+    message = "kustomize not found: install it or set GITOPS_BOT_KUSTOMIZE to its path"
+
+    def missing(command, tree):
+        return CommandResult(b"", "", None, CommandFailure.TOOL_MISSING, message)
+
+    report, _ = run(BASE, head, missing)
+    assert report.findings[0].rule_id == "tool-missing"
+    assert "GITOPS_BOT_KUSTOMIZE" in report.findings[0].message
+
+
+def test_config_is_read_from_base_only():
+    base = {**BASE, ".gitops-bot.yaml": "fail_on: never\n"}
+    head = {
+        **base,
+        ".gitops-bot.yaml": "fail_on: [broken\n",
+        "plain/a.yaml": "apiVersion: v1\nkind: [\n",
+    }
+    report, _ = run(base, head)
+    assert report.trusted_input_error is None
+    assert [f.rule_id for f in report.findings] == ["yaml-malformed"]
+    assert report.exit_code() is ExitCode.CLEAN  # the base says fail_on: never
+    assert any("edits .gitops-bot.yaml" in note for note in report.notes)
+
+
+def test_broken_base_config_stops_with_exit_2():
+    base = {**BASE, ".gitops-bot.yaml": "render:\n  timeout: 3\n"}
+    report, runner = run(base, base)
+    assert runner.calls == []
+    assert report.trusted_input_error is not None
+    assert report.trusted_input_error.location.display() == ".gitops-bot.yaml:2"
+    assert report.exit_code() is ExitCode.USAGE_OR_TRUSTED_INPUT
