@@ -23,7 +23,7 @@ def golden(request: pytest.FixtureRequest):
             path.write_text(actual, encoding="utf-8")
         assert path.exists(), f"missing golden file {path}: run pytest --update-goldens"
         assert actual == path.read_text(encoding="utf-8"), (
-            f"{name} differs from the golden file; review the change and run pytest --update-goldens"
+            f"{name} differs from its golden file; review the change, then pytest --update-goldens"
         )
 
     return check

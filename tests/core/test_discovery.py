@@ -31,7 +31,10 @@ REPO = {
 }
 
 
-def discover(files, config=RenderConfig()):
+DEFAULT = RenderConfig()
+
+
+def discover(files, config=DEFAULT):
     return {
         t.target_id: t for t in discover_targets(TreeView(FakeTree(files), 1 << 20), config).targets
     }
