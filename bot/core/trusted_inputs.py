@@ -49,19 +49,22 @@ class _Reader:
             hint,
         )
 
+    def known_keys(self, value: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+        unknown = sorted(set(value) - _KNOWN[path], key=str)
+        if unknown:
+            raise self.fail(
+                f"{path}.{unknown[0]}" if path else str(unknown[0]),
+                f"unknown key {unknown[0]!r}",
+                f"known keys: {', '.join(sorted(_KNOWN[path]))}",
+            )
+        return value
+
     def section(self, data: Mapping[str, Any], path: str, key: str) -> Mapping[str, Any]:
         full = f"{path}.{key}" if path else key
         value = data.get(key, {})
         if not isinstance(value, Mapping):
             raise self.fail(full, "must be a mapping", "see docs/configuration.md")
-        unknown = sorted(set(value) - _KNOWN.get(full, set()))
-        if unknown:
-            raise self.fail(
-                f"{full}.{unknown[0]}" if full else str(unknown[0]),
-                f"unknown key {unknown[0]!r}",
-                f"known keys: {', '.join(sorted(_KNOWN[full]))}",
-            )
-        return value
+        return self.known_keys(value, full)
 
     def number(self, data: Mapping[str, Any], path: str, key: str, default: float) -> float:
         value = data.get(key, default)
@@ -109,7 +112,9 @@ def parse_config(content: bytes) -> RepoConfig:
     reader = _Reader(doc.field_lines)
     if not isinstance(doc.data, Mapping):
         raise reader.fail("", "must be a mapping", "see docs/configuration.md")
-    top = reader.section({"": doc.data}, "", "")
+    top = reader.known_keys(doc.data, "")
+    if top.get("version", 1) != 1:
+        raise reader.fail("version", f"unsupported version {top['version']!r}", "use version: 1")
     fail_on_raw = str(top.get("fail_on", "error"))
     if fail_on_raw not in (*_FAIL_ON, "never"):
         raise reader.fail(

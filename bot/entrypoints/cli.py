@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -30,7 +31,12 @@ from bot.ports import RepoTree
 from bot.settings import load_settings
 
 FORMATS = ("text", "markdown", "json")
-FAIL_ON = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+FAIL_ON: dict[str, Severity | None] = {
+    "error": Severity.ERROR,
+    "warning": Severity.WARNING,
+    "info": Severity.INFO,
+    "never": None,
+}
 WORKING_TREE = "working tree"
 
 DESCRIPTION = """\
@@ -63,7 +69,7 @@ def _add_review_options(parser: argparse.ArgumentParser, formats: bool = True) -
         )
         parser.add_argument(
             "--fail-on",
-            choices=(*FAIL_ON, "never"),
+            choices=tuple(FAIL_ON),
             default=None,
             help="exit 1 when a finding is at or above this severity "
             "(default: fail_on from .gitops-bot.yaml, else error)",
@@ -159,23 +165,16 @@ def _format(report: Report, fmt: str, to_terminal: bool) -> str:
     return format_text(report, colour=colour)
 
 
-def _exit(report: Report, fail_on: str | None) -> int:
-    if fail_on is None:
-        return int(report.exit_code())
-    if report.trusted_input_error is not None:
-        return int(ExitCode.USAGE_OR_TRUSTED_INPUT)
-    return int(
-        ExitCode.FINDINGS
-        if report.failing_findings(FAIL_ON.get(fail_on, Severity.ERROR)) and fail_on != "never"
-        else ExitCode.CLEAN
-    )
+def _with_fail_on(report: Report, fail_on: str | None) -> Report:
+    """The --fail-on flag overrides the repository's `fail_on` for this run only."""
+    return report if fail_on is None else replace(report, fail_on=FAIL_ON[fail_on])
 
 
 def cmd_review(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
-        report = _run_review(args, stack)
+        report = _with_fail_on(_run_review(args, stack), args.fail_on)
     _emit(_format(report, args.format, args.output is None), args.output)
-    return _exit(report, args.fail_on)
+    return int(report.exit_code())
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

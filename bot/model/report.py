@@ -82,18 +82,18 @@ class Report:
     def coverage_count(self, status: CoverageStatus) -> int:
         return sum(1 for c in self.coverage if c.status is status)
 
-    def failing_findings(self, fail_on: Severity | None = None) -> tuple[Finding, ...]:
-        threshold = self.fail_on if fail_on is None else fail_on
-        if threshold is None:
+    def failing_findings(self) -> tuple[Finding, ...]:
+        """Findings at or above `fail_on` (none when `fail_on` is None: never fail)."""
+        if self.fail_on is None:
             return ()
-        return tuple(f for f in self.findings if f.severity >= threshold)
+        return tuple(f for f in self.findings if f.severity >= self.fail_on)
 
-    def exit_code(self, fail_on: Severity | None = None) -> ExitCode:
+    def exit_code(self) -> ExitCode:
         if self.trusted_input_error is not None:
             return ExitCode.USAGE_OR_TRUSTED_INPUT
-        return ExitCode.FINDINGS if self.failing_findings(fail_on) else ExitCode.CLEAN
+        return ExitCode.FINDINGS if self.failing_findings() else ExitCode.CLEAN
 
-    def conclusion(self, fail_on: Severity | None = None) -> Conclusion:
-        if self.exit_code(fail_on) is not ExitCode.CLEAN:
+    def conclusion(self) -> Conclusion:
+        if self.exit_code() is not ExitCode.CLEAN:
             return Conclusion.FAILURE
         return Conclusion.NEUTRAL if self.findings else Conclusion.SUCCESS

@@ -1,0 +1,36 @@
+import pytest
+
+from bot.model.change import ChangeRequest, Revision
+from bot.model.finding import Finding, Severity
+from bot.model.report import Conclusion, ExitCode, Report
+
+CHANGE = ChangeRequest(Revision("main", "a" * 40), Revision("pr", "b" * 40))
+WARN = Finding("x", Severity.WARNING, "w")
+ERR = Finding("y", Severity.ERROR, "e")
+
+
+@pytest.mark.parametrize(
+    ("findings", "fail_on", "trusted_error", "code", "conclusion"),
+    [
+        ((), Severity.ERROR, None, ExitCode.CLEAN, Conclusion.SUCCESS),
+        ((WARN,), Severity.ERROR, None, ExitCode.CLEAN, Conclusion.NEUTRAL),
+        ((WARN,), Severity.WARNING, None, ExitCode.FINDINGS, Conclusion.FAILURE),
+        ((ERR,), Severity.ERROR, None, ExitCode.FINDINGS, Conclusion.FAILURE),
+        ((ERR,), None, None, ExitCode.CLEAN, Conclusion.NEUTRAL),
+        ((ERR,), None, ERR, ExitCode.USAGE_OR_TRUSTED_INPUT, Conclusion.FAILURE),
+    ],
+    ids=[
+        "clean",
+        "warning-below-threshold",
+        "warning-at-threshold",
+        "error",
+        "never",
+        "broken-config",
+    ],
+)
+def test_exit_code_and_conclusion(findings, fail_on, trusted_error, code, conclusion):
+    report = Report(
+        CHANGE, (), (), (), findings, fail_on=fail_on, trusted_input_error=trusted_error
+    )
+    assert report.exit_code() is code
+    assert report.conclusion() is conclusion
