@@ -54,11 +54,15 @@ class Command:
 
     `tool` is a logical name ("helm", "kustomize") that the runner maps to a binary; `args`
     holds repo-relative paths; `cwd` is repo-relative ("" is the repository root).
+    `inputs` are the only repo files the tool gets to see (None: the whole tree). Rendering from
+    exactly the tracked inputs keeps input tracking honest: a file the core forgot to track is
+    missing from the render (a loud failure), never a silently stale "unchanged".
     """
 
     tool: str
     args: tuple[str, ...]
     cwd: str = ""
+    inputs: frozenset[str] | None = None
     timeout_seconds: float = 120.0
     max_output_bytes: int = 64 * 1024 * 1024
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -86,6 +86,13 @@ class _RejectError(Exception):
         super().__init__(finding.message)
         self.finding = finding
 
+    def finding_in(self, path: str) -> Finding:
+        """The finding, located in the file being loaded (node walkers do not know its name)."""
+        location = self.finding.location
+        if location is None or location.path == path:
+            return self.finding
+        return replace(self.finding, location=replace(location, path=path))
+
 
 def format_field_path(parts: Sequence[str | int]) -> str:
     """`["spec", "containers", 0, "app.kubernetes.io/name"]` -> `spec.containers[0]["app..."]`."""
@@ -155,7 +162,7 @@ def _load(data: bytes, path: str, limits: YamlLimits) -> YamlLoad:
         if too_deep:
             findings.append(_too_deep(path, too_deep[1], f"more than {limits.max_depth} levels"))
     except _RejectError as rejected:
-        findings.append(rejected.finding)
+        findings.append(rejected.finding_in(path))
     except yaml.YAMLError as exc:
         findings.append(_yaml_error(exc, path, data))
     finally:
@@ -191,7 +198,12 @@ def _children(node: Node, path: str | None) -> Iterator[tuple[Node, str | None, 
         for i, item in enumerate(node.value):
             yield item, None if path is None else f"{path}[{i}]", _line(item.start_mark), False
     elif isinstance(node, MappingNode):
+        seen: dict[str, Node] = {}
         for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.tag != _MERGE_TAG:
+                first = seen.setdefault(key.value, key)
+                if first is not key:
+                    raise _RejectError(_duplicate_key(key, first))
             yield key, None, 0, False
             named = path is not None and isinstance(key, ScalarNode) and key.tag != _MERGE_TAG
             child_path = _join(path, key.value) if named and path is not None else None
@@ -255,6 +267,18 @@ def _walk(root: Node, lines: dict[str, int], budget: int, limits: YamlLimits, pa
             raise _RejectError(_too_deep(path, frame.node.start_mark, reached))
 
 
+def _duplicate_key(key: ScalarNode, first: Node) -> Finding:
+    # kustomize, kubectl and Flux refuse these files; silently keeping the last value would
+    # show a clean diff for a manifest that is never applied.
+    return Finding(
+        "yaml-duplicate-key",
+        Severity.ERROR,
+        f"mapping key {key.value!r} already defined at line {_line(first.start_mark)}",
+        _location("", key.start_mark),
+        hint="remove one of the two entries",
+    )
+
+
 def _line(mark: _Mark | None) -> int:
     return mark.line + 1 if mark else 1
 
@@ -305,7 +329,10 @@ def _yaml_error(exc: yaml.YAMLError, path: str, data: bytes) -> Finding:
             message = f"{message}; {exc.note}"
         if exc.problem == "exceeded maximum nesting depth":  # libyaml's own limit (1000)
             return _too_deep(path, exc.problem_mark, message)
-        location = _location(path, exc.problem_mark or exc.context_mark)
+        mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and "end of stream" in (exc.problem or ""):
+            mark = exc.context_mark  # an unclosed quote or bracket: point at where it opens
+        location = _location(path, mark)
     else:
         message = next(iter(str(exc).splitlines()), type(exc).__name__)
         before = data[: exc.position] if isinstance(exc, ReaderError) else b""

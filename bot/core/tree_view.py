@@ -70,24 +70,45 @@ class TreeView:
         return tuple(self._dir_files.get(directory, ()))
 
     def resolve(self, path: str) -> tuple[str | None, Finding | None]:
-        """Follow in-repo symlinks from `path` to a regular file."""
-        current = path
-        for _ in range(MAX_SYMLINK_HOPS):
-            entry = self._entries.get(current)
+        """The real path behind `path`, following in-repo symlinks in any of its components.
+
+        A hop that leaves the repository, or more than MAX_SYMLINK_HOPS hops, is a finding.
+        """
+        parts = [p for p in path.split("/") if p]
+        current = ""
+        hops = 0
+        while parts:
+            candidate = f"{current}/{parts[0]}" if current else parts[0]
+            entry = self._entries.get(candidate)
             if entry is None or entry.mode is not EntryMode.SYMLINK:
-                return current, None
-            target = self._tree.read(current).decode("utf-8", errors="replace")
-            nxt = join_inside(parent_dir(current), target)
+                current, parts = candidate, parts[1:]
+                continue
+            hops += 1
+            target = self._tree.read(candidate).decode("utf-8", errors="replace")
+            nxt = join_inside(parent_dir(candidate), target)
             if nxt is None:
-                return None, escape_finding(current, target)
-            current = nxt
-        return None, Finding(
-            rule_id="path-escapes-repo",
-            severity=Severity.ERROR,
-            message=f"symlink chain from {path} is longer than {MAX_SYMLINK_HOPS} hops (a loop?)",
-            location=Location(path, 1),
-            hint="make the symlink point directly at a file inside the repository",
-        )
+                return None, escape_finding(candidate, target)
+            if hops > MAX_SYMLINK_HOPS:
+                return None, Finding(
+                    rule_id="path-escapes-repo",
+                    severity=Severity.ERROR,
+                    message=f"symlinks from {path} go round more than {MAX_SYMLINK_HOPS} times",
+                    location=Location(candidate, 1),
+                    hint="make the symlink point directly at a file inside the repository",
+                )
+            current, parts = "", [p for p in nxt.split("/") if p] + parts[1:]
+        return current, None
+
+    def symlinks_on(self, path: str) -> list[str]:
+        """Symlink entries among `path` and its parent directories."""
+        found = []
+        prefix = ""
+        for part in path.split("/"):
+            prefix = f"{prefix}/{part}" if prefix else part
+            entry = self._entries.get(prefix)
+            if entry is not None and entry.mode is EntryMode.SYMLINK:
+                found.append(prefix)
+        return found
 
     def read(self, path: str) -> FileRead:
         real, problem = self.resolve(path)

@@ -203,7 +203,7 @@ class SandboxedRunner:
             if tool.path is not None:
                 message += f" ({tool.path} is not an executable file)"
             return CommandResult(b"", "", None, CommandFailure.TOOL_MISSING, message)
-        root = self._workspace.materialize(tree)
+        root = self._workspace.materialize(tree, command.inputs)
         cwd = _working_dir(root, command.cwd)
         # Absolute: the tool starts in the materialised tree, where a relative path means nothing.
         binary = str(Path(tool.path).absolute())

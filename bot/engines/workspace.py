@@ -68,8 +68,8 @@ class Workspace:
         # resolve(): tools print real paths, and the runner scrubs exactly this prefix.
         self.root = Path(tempfile.mkdtemp(prefix="gitops-bot-", dir=base_dir)).resolve()
         self.root.chmod(stat.S_IRWXU)
-        self._trees: dict[str, Path] = {}
-        self._skipped: dict[str, tuple[str, ...]] = {}
+        self._trees: dict[tuple[str, frozenset[str] | None], Path] = {}
+        self._skipped: dict[tuple[str, frozenset[str] | None], tuple[str, ...]] = {}
         self._count = 0
         self._lock = threading.Lock()
         self._finalizer = weakref.finalize(self, remove_tree, self.root)
@@ -78,30 +78,34 @@ class Workspace:
         """A fresh private directory (e.g. a tool's HOME) that close() removes."""
         return Path(tempfile.mkdtemp(prefix=prefix, dir=self.root))
 
-    def materialize(self, tree: RepoTree) -> Path:
-        """Write `tree` out once (cached by tree_id) and return the directory holding it."""
+    def materialize(self, tree: RepoTree, only: frozenset[str] | None = None) -> Path:
+        """Write `tree` (or just the paths in `only`) out once and return its directory.
+
+        Cached by (tree_id, only): renders of one target at one revision share a directory.
+        """
+        key = (tree.tree_id, only)
         with self._lock:
             if not self._finalizer.alive:
                 raise ValueError("materialize on a closed Workspace")
-            cached = self._trees.get(tree.tree_id)
+            cached = self._trees.get(key)
             if cached is not None:
                 return cached
             self._count += 1
             dest = self.root / str(self._count) / "repo"
             dest.mkdir(parents=True)
             try:
-                skipped = _write_tree(tree, dest)
+                skipped = _write_tree(tree, dest, only)
             except BaseException:
                 remove_tree(dest.parent)
                 raise
-            self._trees[tree.tree_id] = dest
-            self._skipped[tree.tree_id] = skipped
+            self._trees[key] = dest
+            self._skipped[key] = skipped
             return dest
 
-    def skipped(self, tree: RepoTree) -> tuple[str, ...]:
+    def skipped(self, tree: RepoTree, only: frozenset[str] | None = None) -> tuple[str, ...]:
         """Paths of a materialised tree that were not written: unsafe paths, escaping links."""
         with self._lock:
-            return self._skipped.get(tree.tree_id, ())
+            return self._skipped.get((tree.tree_id, only), ())
 
     def close(self) -> None:
         with self._lock:
@@ -131,11 +135,13 @@ def _write_file(dest: Path, parts: tuple[str, ...], data: bytes, executable: boo
         handle.write(data)
 
 
-def _write_tree(tree: RepoTree, dest: Path) -> tuple[str, ...]:
+def _write_tree(tree: RepoTree, dest: Path, only: frozenset[str] | None) -> tuple[str, ...]:
     skipped: list[str] = []
     links: list[tuple[str, tuple[str, ...]]] = []
+    entries = tree.entries()
+    selected = entries.items() if only is None else ((p, entries[p]) for p in only if p in entries)
     # Files first: while no symlink exists yet, creating directories cannot follow one.
-    for path, entry in sorted(tree.entries().items()):
+    for path, entry in sorted(selected):
         parts = safe_parts(path)
         if parts is None:
             skipped.append(path)

@@ -35,9 +35,16 @@ class Plan:
     removed: int
     apps: int
     secrets_changed: int
+    undiffed_targets: int = 0  # failed to render: their changes are unknown, not absent
 
     def line(self) -> str:
+        failed = ""
+        if self.undiffed_targets:
+            targets = "target" if self.undiffed_targets == 1 else "targets"
+            failed = f"{self.undiffed_targets} {targets} could not be diffed"
         if not (self.added or self.modified or self.removed):
+            if failed:
+                return f"No changes in the targets that rendered; {failed}."
             return "No changes to the desired state."
         noun = "resource" if self.added + self.modified + self.removed == 1 else "resources"
         apps = "app" if self.apps == 1 else "apps"
@@ -45,7 +52,7 @@ class Plan:
         if self.secrets_changed:
             secret = "Secret" if self.secrets_changed == 1 else "Secrets"
             text += f"; {self.secrets_changed} {secret} changed (values hidden)"
-        return text
+        return f"{text}; {failed}" if failed else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,7 @@ class Report:
             removed=counts[ChangeKind.REMOVED],
             apps=len({d.target for d in self.diffs}),
             secrets_changed=sum(1 for d in self.diffs if d.is_secret),
+            undiffed_targets=self.coverage_count(CoverageStatus.FAILED),
         )
 
     def count(self, severity: Severity) -> int:

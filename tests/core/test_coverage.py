@@ -26,6 +26,8 @@ A, B = target("plain:a", "a/1.yaml"), target("plain:b", "b/1.yaml")
         ([A, B], [A, B], ["README.md"], True, {"plain:a", "plain:b"}),
         ([A], [A, B], ["b/1.yaml"], False, {"plain:b"}),
         ([A, B], [A], ["b/1.yaml"], False, {"plain:b"}),
+        ([A], [A, B], ["README.md"], False, {"plain:b"}),
+        ([A, B], [A], [], False, {"plain:b"}),
         (
             [target("plain:a", "a/1.yaml")],
             [target("plain:a", "a/2.yaml")],
@@ -40,6 +42,8 @@ A, B = target("plain:a", "a/1.yaml"), target("plain:b", "b/1.yaml")
         "render-all",
         "target-added",
         "target-removed",
+        "target-appears-without-input-change",
+        "target-absorbed-without-input-change",
         "input-set-changed",
     ],
 )

@@ -117,3 +117,19 @@ def test_blocked_kustomization_carries_its_findings():
     files = {"k/kustomization.yaml": "resources:\n  - https://example.com/all.yaml\n"}
     target = discover(files)["kustomize:k"]
     assert [f.rule_id for f in target.blocked_by] == ["remote-base-not-allowed"]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"self/kustomization.yaml": "resources: [., cm.yaml]\n"},
+        {
+            "a/kustomization.yaml": "resources: [../b]\n",
+            "b/kustomization.yaml": "resources: [../a]\n",
+        },
+    ],
+    ids=["self-reference", "two-cycle"],
+)
+def test_kustomizations_in_a_cycle_stay_targets(files):
+    ids = set(discover(files))
+    assert ids == {f"kustomize:{path.split('/')[0]}" for path in files}

@@ -2,7 +2,7 @@ import pytest
 
 from bot.model.change import ChangeRequest, Revision
 from bot.model.finding import Finding, Severity
-from bot.model.report import Conclusion, ExitCode, Report
+from bot.model.report import Conclusion, ExitCode, Plan, Report
 
 CHANGE = ChangeRequest(Revision("main", "a" * 40), Revision("pr", "b" * 40))
 WARN = Finding("x", Severity.WARNING, "w")
@@ -34,3 +34,23 @@ def test_exit_code_and_conclusion(findings, fail_on, trusted_error, code, conclu
     )
     assert report.exit_code() is code
     assert report.conclusion() is conclusion
+
+
+@pytest.mark.parametrize(
+    ("plan", "line"),
+    [
+        (Plan(0, 0, 0, 0, 0), "No changes to the desired state."),
+        (
+            Plan(0, 0, 0, 0, 0, 2),
+            "No changes in the targets that rendered; 2 targets could not be diffed.",
+        ),
+        (
+            Plan(1, 2, 0, 2, 1, 1),
+            "+1 ~2 -0 resources in 2 apps; 1 Secret changed (values hidden);"
+            " 1 target could not be diffed",
+        ),
+    ],
+    ids=["nothing", "only-failures", "changes-and-failures"],
+)
+def test_plan_line_never_hides_undiffed_targets(plan, line):
+    assert plan.line() == line

@@ -516,7 +516,7 @@ def test_findings(
 @pytest.mark.parametrize(
     ("content", "limits"),
     [
-        (b"a: 1\n" * 3, YamlLimits(max_bytes=15)),
+        (b"a: 1\nb: 1\nc: 1\n", YamlLimits(max_bytes=15)),
         ("a: 1\n---\n" + nested_flow(5), YamlLimits(max_depth=5)),
         (
             "a0: &a0 [1]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 4)),
@@ -587,3 +587,27 @@ def test_first_problem_stops_the_stream(content: str, expected_rule: str) -> Non
 )
 def test_hints(content: bytes | str, limits: YamlLimits, hint: str) -> None:
     assert [f.hint for f in load(content, limits).findings] == [hint]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "column", "first"),
+    [
+        ("a: 1\nb: 2\na: 3\n", 3, 1, 1),
+        ("spec:\n  x: 1\n  y: 2\n  x: 1\n", 4, 3, 2),
+        ("---\nok: 1\n---\nlist:\n  - k: 1\n    k: 2\n", 6, 5, 5),
+    ],
+    ids=["top-level", "nested", "in-list-item-of-second-doc"],
+)
+def test_duplicate_keys_are_rejected_like_kustomize(
+    content: str, line: int, column: int, first: int
+) -> None:
+    result = load(content)
+    assert [(f.rule_id, f.location) for f in result.findings] == [
+        ("yaml-duplicate-key", Location(PATH, line, column))
+    ]
+    assert f"already defined at line {first}" in result.findings[0].message
+
+
+def test_merge_keys_are_not_duplicates() -> None:
+    result = load("base: &b {x: 1}\nderived:\n  <<: *b\n  <<: *b\n  y: 2\n")
+    assert result.findings == ()

@@ -25,6 +25,7 @@ def kustomize_command(target: RenderTarget, config: RenderConfig) -> Command:
             "--enable-alpha-plugins=false",
             "--enable-helm=false",
         ),
+        inputs=target.input_files,
         timeout_seconds=config.timeout_seconds,
         max_output_bytes=config.max_output_bytes,
     )
@@ -45,13 +46,19 @@ def helm_command(target: RenderTarget, release: HelmRelease, config: RenderConfi
     return Command(
         tool="helm",
         args=tuple(args),
+        inputs=target.input_files,
         timeout_seconds=config.timeout_seconds,
         max_output_bytes=config.max_output_bytes,
     )
 
 
 def _tail(stderr: str) -> str:
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    # kustomize prefixes real errors with deprecation warnings that would crowd them out.
+    lines = [
+        line
+        for line in stderr.strip().splitlines()
+        if line.strip() and not line.startswith("# Warning:")
+    ]
     return "\n".join(lines[-MAX_ERROR_LINES:])
 
 

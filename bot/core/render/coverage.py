@@ -37,7 +37,9 @@ def plan_targets(
     files: Iterable[FileChange],
     render_all: bool = False,
 ) -> RenderPlan:
-    """A target is affected when any of its input files changed, at base or at head."""
+    """A target is affected when any of its input files changed, at base or at head, or when it
+    exists on one side only (a new kustomization can absorb a folder without touching its files).
+    """
     changed = frozenset(f.path for f in files)
     base_map = {t.target_id: t for t in base}
     head_map = {t.target_id: t for t in head}
@@ -45,10 +47,10 @@ def plan_targets(
         target_id
         for target_id in base_map.keys() | head_map.keys()
         if render_all
-        or any(
-            t is not None and not t.input_files.isdisjoint(changed)
-            for t in (base_map.get(target_id), head_map.get(target_id))
-        )
+        or target_id not in base_map
+        or target_id not in head_map
+        or not base_map[target_id].input_files.isdisjoint(changed)
+        or not head_map[target_id].input_files.isdisjoint(changed)
     )
     return RenderPlan(base_map, head_map, affected)
 

@@ -121,6 +121,17 @@ def _plain_targets(candidates: Iterable[str], view: TreeView) -> list[RenderTarg
     ]
 
 
+def _covered_dirs(scans: Mapping[str, KustomizationScan]) -> frozenset[str]:
+    """Kustomization dirs rendered as part of a root: reachable from a dir nobody references.
+
+    A dir inside a reference cycle (itself, or a <-> b) is reachable from no root, so it stays a
+    target of its own and kustomize's "cycle detected" error is reported instead of vanishing.
+    """
+    referenced = {d for scan in scans.values() for d in scan.referenced_dirs}
+    roots = [scan for k, scan in scans.items() if parent_dir(k) not in referenced]
+    return frozenset(d for scan in roots for d in scan.referenced_dirs)
+
+
 def discover_targets(view: TreeView, config: RenderConfig) -> Discovery:
     """Kustomize roots, Helm releases of local charts, and folders of plain manifests.
 
@@ -141,10 +152,11 @@ def discover_targets(view: TreeView, config: RenderConfig) -> Discovery:
     referenced_files = {f for scan in scans.values() for f in scan.referenced_files}
     kustomize_dirs = {parent_dir(k) for k in kustomization_files}
 
+    covered = _covered_dirs(scans)
     targets: list[RenderTarget] = []
     for kpath, scan in sorted(scans.items()):
         directory = parent_dir(kpath)
-        if scan.is_component or directory in referenced_dirs:
+        if scan.is_component or directory in covered:
             continue
         targets.append(
             RenderTarget(

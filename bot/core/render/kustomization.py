@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core.paths import join_inside, parent_dir
@@ -193,8 +193,11 @@ def scan_kustomization(kpath: str, view: TreeView) -> KustomizationScan:
     def _follow(ref: Reference, kpath: str, directory: str) -> None:
         where = Location(kpath, ref.line)
         local = join_inside(directory, ref.value)
-        if local is not None and (view.exists(local) or view.is_dir(local)):
-            _follow_local(ref, local, where)
+        real, problem = view.resolve(local) if local is not None else (None, None)
+        if problem is not None:
+            findings.append(replace(problem, location=where))
+        elif real is not None and (view.exists(real) or view.is_dir(real)):
+            _follow_local(ref, local or real, real)
         elif _REMOTE.search(ref.value):
             findings.append(
                 Finding(
@@ -219,25 +222,19 @@ def scan_kustomization(kpath: str, view: TreeView) -> KustomizationScan:
         else:
             inputs.add(local)  # missing: kustomize reports it; a later add must re-render
 
-    def _follow_local(ref: Reference, local: str, where: Location) -> None:
-        real, problem = view.resolve(local)
-        if problem is not None:
-            findings.append(
-                Finding(
-                    problem.rule_id, problem.severity, problem.message, where, hint=problem.hint
-                )
-            )
-            return
-        if real is not None and view.exists(real):
-            files.add(local)
+    def _follow_local(ref: Reference, local: str, real: str) -> None:
+        # The symlinks on the way are inputs too: the tool only sees materialised inputs.
+        inputs.update(view.symlinks_on(local))
+        if view.exists(real):
+            files.update({local, real})
             inputs.update({local, real})
             return
-        dirs.add(local)
-        child = find_kustomization(local, view) if ref.may_be_kustomization else None
+        dirs.add(real)
+        child = find_kustomization(real, view) if ref.may_be_kustomization else None
         if child is not None:
             visit(child, top=False)
         else:
-            inputs.update(f for f in view.entries if f.startswith(local + "/"))
+            inputs.update(f for f in view.entries if f.startswith(real + "/"))
 
     visit(kpath, top=True)
     return KustomizationScan(
