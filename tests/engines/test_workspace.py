@@ -154,3 +154,20 @@ def test_materialises_a_real_local_tree(tmp_path: Path) -> None:
         root = workspace.materialize(LocalTree.open(source))
         assert (root / "link" / "kustomization.yaml").read_text() == "resources: []\n"
         assert not os.path.lexists(root / "passwd")
+
+
+def test_only_the_given_inputs_are_materialised(workspace: Workspace) -> None:
+    tree = FakeTree(
+        {
+            "app/kustomization.yaml": (FILE, b"resources: [cm.yaml]\n"),
+            "app/cm.yaml": (FILE, b"kind: ConfigMap\n"),
+            "other/secret.yaml": (FILE, b"kind: Secret\n"),
+            "app/link.yaml": (LINK, b"cm.yaml"),
+        }
+    )
+    inputs = frozenset({"app/kustomization.yaml", "app/cm.yaml", "app/link.yaml", "absent.yaml"})
+    root = workspace.materialize(tree, inputs)
+    written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir())
+    assert written == ["app/cm.yaml", "app/kustomization.yaml", "app/link.yaml"]
+    assert workspace.materialize(tree, inputs) == root
+    assert workspace.materialize(tree) != root  # the whole tree is a different materialisation
