@@ -10,6 +10,7 @@ from bot.core.render.coverage import plan_targets, summarize_coverage
 from bot.core.render.discovery import discover_targets
 from bot.core.render.revision import render_targets
 from bot.core.report.build import build_report
+from bot.core.safe_yaml import YamlLoad
 from bot.core.tree_view import TreeView
 from bot.core.trusted_inputs import TrustedInputs, load_trusted_inputs
 from bot.model.change import ChangeRequest
@@ -65,8 +66,9 @@ def review(
         return _trusted_input_report(change, error)
     config = trusted.config
     files = changed_files(base_tree.entries(), head_tree.entries())
-    base_view = TreeView(base_tree, config.render.max_file_bytes)
-    head_view = TreeView(head_tree, config.render.max_file_bytes)
+    yaml_cache: dict[tuple[str, str], YamlLoad] = {}
+    base_view = TreeView(base_tree, config.render.max_file_bytes, yaml_cache)
+    head_view = TreeView(head_tree, config.render.max_file_bytes, yaml_cache)
     base_targets = discover_targets(base_view, config.render)
     head_targets = discover_targets(head_view, config.render)
     plan = plan_targets(base_targets.targets, head_targets.targets, files, render_all)

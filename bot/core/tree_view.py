@@ -37,11 +37,18 @@ def escape_finding(path: str, target: str) -> Finding:
 class TreeView:
     """Caching, policy-enforcing reader over one revision (one instance per review)."""
 
-    def __init__(self, tree: RepoTree, max_file_bytes: int) -> None:
+    def __init__(
+        self,
+        tree: RepoTree,
+        max_file_bytes: int,
+        yaml_cache: dict[tuple[str, str], YamlLoad] | None = None,
+    ) -> None:
+        """`yaml_cache` may be shared by the views of base and head: keyed by (path, blob id),
+        a file the change did not touch is parsed once for both revisions."""
         self._tree = tree
         self._entries: Mapping[str, TreeEntry] = tree.entries()
         self._max_file_bytes = max_file_bytes
-        self._yaml: dict[str, YamlLoad] = {}
+        self._yaml: dict[tuple[str, str], YamlLoad] = {} if yaml_cache is None else yaml_cache
         self._dir_files: dict[str, list[str]] = {}
         self._dirs: set[str] = set()
         for path in self._entries:
@@ -135,8 +142,10 @@ class TreeView:
         return FileRead(path, self._tree.read(real))
 
     def load_yaml(self, path: str) -> YamlLoad:
-        cached = self._yaml.get(path)
-        if cached is not None:
+        entry = self._entries.get(path)
+        key = (path, entry.blob_id if entry else "")
+        cached = self._yaml.get(key)
+        if cached is not None and not self._through_symlink(path):
             return cached
         read = self.read(path)
         if read.content is None:
@@ -146,5 +155,9 @@ class TreeView:
             result = load_yaml_documents(
                 read.content, path, YamlLimits(max_bytes=self._max_file_bytes)
             )
-        self._yaml[path] = result
+        self._yaml[key] = result
         return result
+
+    def _through_symlink(self, path: str) -> bool:
+        # A symlink's blob is its target path: same blob, different content per revision.
+        return bool(self.symlinks_on(path))
