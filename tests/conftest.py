@@ -1,6 +1,9 @@
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from bot.engines.workspace import Workspace
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
@@ -27,3 +30,10 @@ def golden(request: pytest.FixtureRequest):
         )
 
     return check
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """A private Workspace under the test's tmp dir, removed afterwards."""
+    with Workspace(str(tmp_path)) as ws:
+        yield ws

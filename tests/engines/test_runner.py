@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,12 +25,6 @@ KUSTOMIZE = ToolBinary("kustomize", KUBECTL, "GITOPS_BOT_KUSTOMIZE", ("kustomize
 def settings_with(path: str | None, *prefix: str, name: str = "helm") -> Settings:
     """Settings whose "helm" is any binary, so tests can run stand-ins through the runner."""
     return Settings(helm=ToolBinary(name, path, "GITOPS_BOT_HELM", prefix), kustomize=KUSTOMIZE)
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    with Workspace(str(tmp_path)) as ws:
-        yield ws
 
 
 @pytest.fixture

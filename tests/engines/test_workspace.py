@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -36,12 +36,6 @@ class FakeTree:
 
 
 FILE, EXE, LINK = EntryMode.FILE, EntryMode.EXECUTABLE, EntryMode.SYMLINK
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    with Workspace(str(tmp_path)) as ws:
-        yield ws
 
 
 def test_root_is_private(workspace: Workspace, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,12 +169,6 @@ class RecordingRunner:
             args = c.args[2:3] if c.tool == "helm" else c.args[:1]
             paths.extend(a.removeprefix("./") for a in args)
         return paths
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    with Workspace(str(tmp_path)) as ws:
-        yield ws
 
 
 @pytest.fixture
