@@ -31,7 +31,8 @@ class RenderTarget:
 
     `target_id` is stable across revisions so base and head targets pair up.
     `blocked_by` holds findings found before rendering (remote bases, path escapes, plugins):
-    a blocked target is reported as failed and never handed to a tool.
+    a blocked target is reported as failed and never handed to a tool. A target with a
+    `skip_reason` is listed in the coverage as skipped, never rendered.
     """
 
     target_id: str
@@ -40,6 +41,7 @@ class RenderTarget:
     input_files: frozenset[str]
     helm: HelmRelease | None = None
     blocked_by: tuple[Finding, ...] = ()
+    skip_reason: str = ""
 
 
 class CoverageStatus(StrEnum):

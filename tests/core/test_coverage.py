@@ -94,3 +94,18 @@ def test_coverage_accounts_for_every_target(base, head, status, severities, diff
     assert by_id["plain:b"].status is CoverageStatus.UNCHANGED
     assert [f.severity for f in findings] == severities
     assert ("plain:a" in ok) is diffable
+
+
+def test_skipped_targets_are_listed_and_never_rendered():
+    lib = RenderTarget(
+        "helm:lib",
+        TargetKind.HELM,
+        "lib",
+        frozenset({"lib/Chart.yaml"}),
+        skip_reason="library chart",
+    )
+    plan = plan_targets([lib], [lib], changed("lib/Chart.yaml"))
+    assert plan.base_to_render == [] and plan.head_to_render == []
+    entries, findings, diffable = summarize_coverage(plan, {}, {})
+    assert [(e.status, e.reason) for e in entries] == [(CoverageStatus.SKIPPED, "library chart")]
+    assert findings == () and diffable == ()

@@ -45,6 +45,7 @@ def test_targets_of_a_mixed_repository():
     assert sorted(targets) == [
         "helm:charts/cache#prod",
         "helm:charts/cache#staging",
+        "helm:charts/lib",
         "helm:charts/plain",
         "kustomize:apps/web/overlays/prod",
         "kustomize:apps/web/overlays/staging",
@@ -133,3 +134,8 @@ def test_blocked_kustomization_carries_its_findings():
 def test_kustomizations_in_a_cycle_stay_targets(files):
     ids = set(discover(files))
     assert ids == {f"kustomize:{path.split('/')[0]}" for path in files}
+
+
+def test_library_chart_is_listed_as_skipped_with_the_reason():
+    target = discover(REPO)["helm:charts/lib"]
+    assert target.skip_reason.startswith("library chart")

@@ -24,11 +24,11 @@ class RenderPlan:
 
     @property
     def base_to_render(self) -> list[RenderTarget]:
-        return [t for i, t in sorted(self.base.items()) if i in self.affected]
+        return [t for i, t in sorted(self.base.items()) if i in self.affected and not t.skip_reason]
 
     @property
     def head_to_render(self) -> list[RenderTarget]:
-        return [t for i, t in sorted(self.head.items()) if i in self.affected]
+        return [t for i, t in sorted(self.head.items()) if i in self.affected and not t.skip_reason]
 
 
 def plan_targets(
@@ -86,6 +86,11 @@ def summarize_coverage(
     diffable: list[str] = []
     for target_id in plan.target_ids:
         target = plan.head.get(target_id) or plan.base[target_id]
+        if target.skip_reason:
+            entries.append(
+                CoverageEntry(target_id, target.kind, CoverageStatus.SKIPPED, target.skip_reason)
+            )
+            continue
         if target_id not in plan.affected:
             entries.append(CoverageEntry(target_id, target.kind, CoverageStatus.UNCHANGED))
             continue

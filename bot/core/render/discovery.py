@@ -58,9 +58,14 @@ def _env_of_values_file(name: str) -> str | None:
 
 def _helm_targets(chart_dir: str, view: TreeView, config: RenderConfig) -> list[RenderTarget]:
     meta = _chart_meta(chart_dir, view)
-    if meta.get("type") == "library":
-        return []
     chart_files = files_under(chart_dir, view.entries)
+    if meta.get("type") == "library":
+        reason = "library chart: rendered only by the charts that depend on it"
+        return [
+            RenderTarget(
+                f"helm:{chart_dir}", TargetKind.HELM, chart_dir, chart_files, skip_reason=reason
+            )
+        ]
     name = str(meta.get("name") or posixpath.basename(chart_dir) or "release")
     configured = [r.release for r in config.helm_releases if r.chart == chart_dir]
     if configured:
