@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.core.pipeline import Ports, review
 from bot.engines.git_tree import GitTree
 from bot.engines.runner import SandboxedRunner
+from bot.engines.schema_catalog import JsonSchemaCatalog
 from bot.engines.workspace import Workspace
 from bot.model.change import ChangeRequest, Revision
 from bot.model.render import CoverageStatus
@@ -174,7 +175,7 @@ def run_review(repo: Path, render_all: bool) -> tuple[float, Report]:
         head = stack.enter_context(GitTree.open(repo, "pr"))
         change = ChangeRequest(Revision("main", base.commit), Revision("pr", head.commit))
         workspace = stack.enter_context(Workspace(settings.work_dir))
-        ports = Ports(runner=SandboxedRunner(settings, workspace))
+        ports = Ports(runner=SandboxedRunner(settings, workspace), schemas=JsonSchemaCatalog())
         report = review(change, base, head, ports, render_all=render_all)
     return time.perf_counter() - start, report
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class EntryMode(StrEnum):
@@ -84,3 +84,50 @@ class CommandRunner(Protocol):
     """Runs Commands hermetically: no network, no shell, bounded time and output."""
 
     def run(self, command: Command, tree: RepoTree) -> CommandResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaViolation:
+    """One JSON-schema error: where in the instance, which keyword, and the validator's words."""
+
+    message: str
+    path: tuple[str | int, ...]
+    keyword: str
+
+
+@dataclass(frozen=True, slots=True)
+class Violations:
+    items: tuple[SchemaViolation, ...]
+    more: bool = False  # True when the instance had more errors than the limit asked for
+
+
+class CompiledSchema(Protocol):
+    def violations(self, instance: Any, limit: int) -> Violations:
+        """Every error of `instance` (not the first), at most `limit` of them."""
+        ...
+
+
+class SchemaCatalog(Protocol):
+    """Compiled JSON schemas: the Kubernetes API per version, and any schema handed in.
+
+    Implementations cache compiled validators for the life of the process.
+    """
+
+    def kubernetes_versions(self) -> tuple[str, ...]:
+        """Bundled Kubernetes minor versions, oldest first, e.g. ("1.25", ..., "1.37")."""
+        ...
+
+    def kubernetes_kinds(self, version: str) -> frozenset[tuple[str, str, str]]:
+        """(group, version, kind) of every top-level kind the API serves at `version`;
+        the core group is ""."""
+        ...
+
+    def kubernetes_schema(
+        self, version: str, group: str, api_version: str, kind: str, strict: bool
+    ) -> CompiledSchema | None:
+        """The kind's schema at `version` (strict: unknown fields are errors), or None."""
+        ...
+
+    def compile(self, schema: Mapping[str, Any]) -> CompiledSchema:
+        """Compile any JSON schema (a CRD's, a custom one); raises SchemaCompileError."""
+        ...

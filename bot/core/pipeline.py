@@ -13,13 +13,14 @@ from bot.core.report.build import build_report
 from bot.core.safe_yaml import YamlLoad
 from bot.core.tree_view import TreeView
 from bot.core.trusted_inputs import TrustedInputs, load_trusted_inputs
+from bot.core.validate.stage import rendered_head_resources, validate_head
 from bot.model.change import ChangeRequest
 from bot.model.errors import TrustedInputError
 from bot.model.finding import Finding, Severity
 from bot.model.render import RenderTarget, TargetRender
 from bot.model.repo_config import CONFIG_PATH
 from bot.model.report import Report
-from bot.ports import CommandRunner, RepoTree
+from bot.ports import CommandRunner, RepoTree, SchemaCatalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class Ports:
     """Everything review() may use to reach the world."""
 
     runner: CommandRunner
+    schemas: SchemaCatalog
 
 
 def _trusted_input_report(change: ChangeRequest, error: TrustedInputError) -> Report:
@@ -75,7 +77,11 @@ def review(
 
     base_renders = render_targets(plan.base_to_render, base_view, ports.runner, config.render)
     head_renders = render_targets(plan.head_to_render, head_view, ports.runner, config.render)
-    coverage, findings, renderable = summarize_coverage(plan, base_renders, head_renders)
+    coverage, render_findings, renderable = summarize_coverage(plan, base_renders, head_renders)
+    trusted_view = TreeView(trusted.tree, config.render.max_file_bytes, yaml_cache)
+    validation_findings, validation = validate_head(
+        rendered_head_resources(head_renders), ports.schemas, config, trusted_view, head_view
+    )
 
     diffs = tuple(
         d
@@ -97,9 +103,10 @@ def review(
         files=files,
         coverage=coverage,
         diffs=diffs,
-        findings=findings,
+        findings=(*render_findings, *validation_findings),
         notes=notes,
         fail_on=config.fail_on,
+        validation=validation,
     )
 
 

@@ -21,6 +21,7 @@ from bot.core.report.format.text import format_text
 from bot.engines.git_tree import GitTree, resolve_revision
 from bot.engines.local_tree import LocalTree
 from bot.engines.runner import SandboxedRunner
+from bot.engines.schema_catalog import JsonSchemaCatalog
 from bot.engines.workspace import Workspace
 from bot.entrypoints.demo import build_demo_repository
 from bot.model.change import ChangeRequest, Revision
@@ -139,7 +140,7 @@ def _open_tree(stack: ExitStack, repo: str, ref: str | None) -> tuple[RepoTree, 
 def _ports(stack: ExitStack) -> Ports:
     settings = load_settings()
     workspace = stack.enter_context(Workspace(settings.work_dir))
-    return Ports(runner=SandboxedRunner(settings, workspace))
+    return Ports(runner=SandboxedRunner(settings, workspace), schemas=JsonSchemaCatalog())
 
 
 def _run_review(args: argparse.Namespace, stack: ExitStack) -> Report:

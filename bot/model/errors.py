@@ -37,3 +37,7 @@ class ToolMissingError(GitOpsBotError):
 
 class UsageError(GitOpsBotError):
     """The caller asked for something that cannot be done (bad flag, unknown ref)."""
+
+
+class SchemaCompileError(GitOpsBotError):
+    """A JSON schema (custom, from a CRD or a schema directory) cannot be compiled or used."""

@@ -37,9 +37,43 @@ class DiffConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """A cluster the repository deploys to, and the Kubernetes version it runs."""
+
+    name: str
+    kubernetes: str  # "1.31"; "latest" is the newest bundled version
+
+
+@dataclass(frozen=True, slots=True)
+class CustomSchema:
+    """A JSON schema (repo path, read from the base revision) applied to matching resources.
+
+    Matches by kind (and apiVersion when given) and/or by globs on the resource's source file;
+    a rule with neither matches nothing.
+    """
+
+    schema: str
+    kind: str = ""
+    api_version: str = ""
+    paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationConfig:
+    enabled: bool = True
+    strict: bool = True  # unknown fields are errors, as `kubectl apply --validate=strict`
+    missing_schema: Severity | None = Severity.WARNING  # None: do not report
+    schema_dirs: tuple[str, ...] = ()  # <group>/<kind>_<version>.json, as the CRDs catalogues
+    custom_schemas: tuple[CustomSchema, ...] = ()
+    max_errors_per_resource: int = 20
+
+
+@dataclass(frozen=True, slots=True)
 class RepoConfig:
     """Everything the repository says about how it wants to be reviewed."""
 
     fail_on: Severity | None = Severity.ERROR  # None: never fail
     render: RenderConfig = field(default_factory=RenderConfig)
     diff: DiffConfig = field(default_factory=DiffConfig)
+    clusters: tuple[ClusterConfig, ...] = ()  # none: validate against the newest version
+    validation: ValidationConfig = field(default_factory=ValidationConfig)

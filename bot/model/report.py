@@ -10,6 +10,7 @@ from bot.model.change import ChangeRequest, FileChange
 from bot.model.diff import ChangeKind, ResourceDiff
 from bot.model.finding import Finding, Severity
 from bot.model.render import CoverageEntry, CoverageStatus
+from bot.model.validation import ValidationSummary
 
 REPORT_SCHEMA = "gitops-bot/report/v1"
 
@@ -72,6 +73,7 @@ class Report:
     notes: tuple[str, ...] = ()
     trusted_input_error: Finding | None = None
     fail_on: Severity | None = Severity.ERROR
+    validation: ValidationSummary | None = None  # None: not run (switched off, or no versions)
 
     def plan(self) -> Plan:
         counts = Counter(d.change for d in self.diffs)

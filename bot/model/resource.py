@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -48,10 +48,29 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceDocument:
+    """A YAML document a rendered resource came from (in part), with its field lines.
+
+    `data` set: only fields whose value equals the rendered one are attributed to this document
+    (an overlay patch may have changed the rest). `data` None: the document is the resource.
+    """
+
+    path: str
+    line: int
+    field_lines: Mapping[str, int]
+    data: Any = None
+
+
+@dataclass(frozen=True, slots=True)
 class Resource:
-    """One rendered object. `body` is treated as immutable: nothing mutates it after rendering."""
+    """One rendered object. `body` is treated as immutable: nothing mutates it after rendering.
+
+    `sources` are the documents the object is known to come from, best first; empty when the
+    renderer does not say (Helm output maps only to a template file).
+    """
 
     key: ResourceKey
     body: Mapping[str, Any]
     origin: Location
     target: str
+    sources: tuple[SourceDocument, ...] = field(default=(), compare=False)

@@ -5,8 +5,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from bot.ports import Command, CommandResult, EntryMode, TreeEntry
+import jsonschema
+
+from bot.model.errors import SchemaCompileError
+from bot.ports import (
+    Command,
+    CommandResult,
+    EntryMode,
+    SchemaViolation,
+    TreeEntry,
+    Violations,
+)
 
 
 class FakeTree:
@@ -57,3 +68,54 @@ class FakeRunner:
 
 def ok(stdout: str) -> CommandResult:
     return CommandResult(stdout.encode(), "", 0)
+
+
+class FakeCompiled:
+    """CompiledSchema over the pure-Python `jsonschema` reference implementation."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self._validator = jsonschema.Draft202012Validator(schema)
+
+    def violations(self, instance: Any, limit: int) -> Violations:
+        errors = sorted(self._validator.iter_errors(instance), key=lambda e: list(e.path))
+        items = tuple(
+            SchemaViolation(e.message, tuple(e.path), str(e.validator)) for e in errors[:limit]
+        )
+        return Violations(items, more=len(errors) > limit)
+
+
+@dataclass
+class FakeCatalog:
+    """A SchemaCatalog with hand-written schemas: {version: {(group, version, kind): schema}}."""
+
+    kinds: dict[str, dict[tuple[str, str, str], Mapping[str, Any]]]
+    compiled: list[Mapping[str, Any]] = field(default_factory=list)
+
+    def kubernetes_versions(self) -> tuple[str, ...]:
+        return tuple(sorted(self.kinds, key=lambda v: tuple(map(int, v.split(".")))))
+
+    def kubernetes_kinds(self, version: str) -> frozenset[tuple[str, str, str]]:
+        return frozenset(self.kinds[version])
+
+    def kubernetes_schema(
+        self, version: str, group: str, api_version: str, kind: str, strict: bool
+    ) -> FakeCompiled | None:
+        schema = self.kinds[version].get((group, api_version, kind))
+        if schema is None:
+            return None
+        return FakeCompiled(schema if strict else _open(schema))
+
+    def compile(self, schema: Mapping[str, Any]) -> FakeCompiled:
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as error:
+            raise SchemaCompileError(error.message) from error
+        self.compiled.append(schema)
+        return FakeCompiled(schema)
+
+
+def _open(schema: Any) -> Any:
+    """The schema without any `additionalProperties: false` (non-strict validation)."""
+    if isinstance(schema, Mapping):
+        return {k: _open(v) for k, v in schema.items() if k != "additionalProperties"}
+    return schema

@@ -5,7 +5,9 @@ from bot.model.finding import Severity
 from bot.model.render import CoverageStatus
 from bot.model.report import ExitCode
 from bot.ports import Command, CommandFailure, CommandResult
-from tests.core.fakes import FakeRunner, FakeTree, ok
+from tests.core.fakes import FakeCatalog, FakeRunner, FakeTree, ok
+
+CATALOG = FakeCatalog({"1.37": {("", "v1", "ConfigMap"): {"type": "object"}}})
 
 CHANGE = ChangeRequest(Revision("main", "a" * 40), Revision("pr", "b" * 40))
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: '{value}'\n"
@@ -28,7 +30,7 @@ def kustomize_from_tree(command: Command, tree: FakeTree) -> CommandResult:
 def run(base_files, head_files, respond=kustomize_from_tree):
     runner = FakeRunner(respond)
     report = review(
-        CHANGE, FakeTree(base_files, "base"), FakeTree(head_files, "head"), Ports(runner)
+        CHANGE, FakeTree(base_files, "base"), FakeTree(head_files, "head"), Ports(runner, CATALOG)
     )
     return report, runner
 

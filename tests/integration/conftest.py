@@ -18,6 +18,7 @@ import pytest
 from bot.core.pipeline import Ports, review
 from bot.engines.git_tree import GitTree
 from bot.engines.runner import SandboxedRunner
+from bot.engines.schema_catalog import JsonSchemaCatalog
 from bot.engines.workspace import Workspace
 from bot.entrypoints.cli import main
 from bot.model.change import ChangeRequest, Revision
@@ -187,4 +188,6 @@ def review_commits(
     """review() of two commits of a real repository, through GitTree and a real runner."""
     with GitTree.open(repo, base) as base_tree, GitTree.open(repo, head) as head_tree:
         change = ChangeRequest(Revision(base, base_tree.commit), Revision(head, head_tree.commit))
-        return review(change, base_tree, head_tree, Ports(runner), render_all=render_all)
+        return review(
+            change, base_tree, head_tree, Ports(runner, JsonSchemaCatalog()), render_all=render_all
+        )

@@ -3,26 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.core.safe_yaml import YamlDocument
 from bot.model.finding import Finding, Severity
-from bot.model.resource import Location, Resource, ResourceKey
-
-OriginOf = Callable[[YamlDocument, Mapping[str, Any]], Location]
+from bot.model.resource import Location, Resource, ResourceKey, SourceDocument
 
 
-def _items(doc: YamlDocument) -> Iterator[Any]:
+@dataclass(frozen=True, slots=True)
+class Origin:
+    location: Location
+    sources: tuple[SourceDocument, ...] = ()
+
+
+OriginOf = Callable[[YamlDocument, Mapping[str, Any]], Origin]
+
+
+def _items(doc: YamlDocument) -> Iterator[tuple[Any, YamlDocument]]:
+    """Objects of a document, each with the document narrowed to it.
+
+    `kind: List` (and *List kinds) wrap objects the API server would apply one by one; each
+    item gets its own start line and field lines, re-rooted at the item.
+    """
     data = doc.data
-    # `kind: List` (and *List kinds) wrap objects the API server would apply one by one.
     if (
         isinstance(data, Mapping)
         and str(data.get("kind", "")).endswith("List")
         and isinstance(data.get("items"), list)
     ):
-        yield from data["items"]
+        for i, item in enumerate(data["items"]):
+            prefix = f"items[{i}]"
+            lines = {
+                path[len(prefix) :].lstrip("."): line
+                for path, line in doc.field_lines.items()
+                if path == prefix or path.startswith((prefix + ".", prefix + "["))
+            }
+            yield item, replace(doc, data=item, line=lines.get("", doc.line), field_lines=lines)
     else:
-        yield data
+        yield data, doc
 
 
 def resources_from_documents(
@@ -31,21 +50,24 @@ def resources_from_documents(
     """Every document that is a Kubernetes object becomes a Resource; others become findings."""
     resources: list[Resource] = []
     findings: list[Finding] = []
-    for doc in documents:
-        for item in _items(doc):
+    for document in documents:
+        for item, doc in _items(document):
             if not isinstance(item, Mapping) or not item.get("kind") or not item.get("apiVersion"):
                 findings.append(
                     Finding(
                         rule_id="not-a-kubernetes-object",
                         severity=Severity.WARNING,
                         message="document has no apiVersion/kind; it was not rendered",
-                        location=origin_of(doc, item if isinstance(item, Mapping) else {}),
+                        location=origin_of(doc, item if isinstance(item, Mapping) else {}).location,
                         hint="add apiVersion and kind, or move the file out of the manifests "
                         "folder (or list it under render.ignore in .gitops-bot.yaml)",
                     )
                 )
                 continue
-            resources.append(Resource(ResourceKey.of(item), item, origin_of(doc, item), target_id))
+            origin = origin_of(doc, item)
+            resources.append(
+                Resource(ResourceKey.of(item), item, origin.location, target_id, origin.sources)
+            )
     return tuple(resources), tuple(findings)
 
 

@@ -8,14 +8,14 @@ from typing import Any
 from bot.core.paths import join_inside
 from bot.core.render.commands import failure_finding, helm_command, kustomize_command
 from bot.core.render.kustomization import find_kustomization
-from bot.core.render.manifests import index_by_key, resources_from_documents
+from bot.core.render.manifests import Origin, index_by_key, resources_from_documents
 from bot.core.render.origins import helm_origin_finder, kustomize_origin_finder
 from bot.core.safe_yaml import YamlDocument, YamlLimits, load_yaml_documents
 from bot.core.tree_view import TreeView
 from bot.model.finding import Finding, Severity
 from bot.model.render import RenderTarget, TargetKind, TargetRender
 from bot.model.repo_config import RenderConfig
-from bot.model.resource import Location, Resource
+from bot.model.resource import Location, Resource, SourceDocument
 from bot.ports import CommandRunner
 
 
@@ -26,8 +26,9 @@ def _render_plain(target: RenderTarget, view: TreeView) -> tuple[list[Resource],
         load = view.load_yaml(path)
         findings.extend(load.findings)
 
-        def origin(doc: YamlDocument, _body: Mapping[str, Any], path: str = path) -> Location:
-            return Location(path, doc.line)
+        def origin(doc: YamlDocument, _body: Mapping[str, Any], path: str = path) -> Origin:
+            source = SourceDocument(path, doc.line, doc.field_lines)
+            return Origin(Location(path, doc.line), (source,))
 
         found, problems = resources_from_documents(load.documents, target.target_id, origin)
         resources.extend(found)

@@ -9,6 +9,7 @@ from bot.model.diff import ResourceDiff
 from bot.model.finding import Finding, Severity
 from bot.model.render import CoverageEntry
 from bot.model.report import Report
+from bot.model.validation import ValidationSummary
 
 
 def build_report(
@@ -20,6 +21,7 @@ def build_report(
     findings: Iterable[Finding],
     notes: Iterable[str],
     fail_on: Severity | None,
+    validation: ValidationSummary | None = None,
 ) -> Report:
     unique = list(dict.fromkeys(findings))  # the same problem found via two targets counts once
     return Report(
@@ -30,4 +32,5 @@ def build_report(
         findings=tuple(sorted(unique, key=Finding.sort_key)),
         notes=tuple(notes),
         fail_on=fail_on,
+        validation=validation,
     )

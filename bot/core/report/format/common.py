@@ -64,3 +64,25 @@ def secret_note(diff: ResourceDiff) -> str:
         return ""
     keys = ", ".join(f"{k.change.symbol}{k.key}" for k in diff.secret_keys)
     return f"Secret keys changed (values hidden): {keys}"
+
+
+def validation_summary(report: Report) -> str:
+    """One line, e.g. "12 resources valid · Kubernetes 1.31, 1.33 (strict) · 1 without schema"."""
+    summary = report.validation
+    if summary is None:
+        return "not run"
+    valid = summary.resources - summary.invalid
+    parts = [
+        f"{plural(summary.invalid, 'resource')} invalid of {summary.resources}"
+        if summary.invalid
+        else f"{plural(valid, 'resource')} valid",
+        f"Kubernetes {', '.join(summary.kubernetes_versions)}"
+        + (" (strict)" if summary.strict else ""),
+    ]
+    if summary.without_schema:
+        parts.append(f"{summary.without_schema} without schema")
+    if summary.crd_kinds:
+        parts.append(f"{plural(summary.crd_kinds, 'CRD kind')} from the repository")
+    if summary.cel_rules_not_evaluated:
+        parts.append(f"{plural(summary.cel_rules_not_evaluated, 'CEL rule')} not evaluated")
+    return " · ".join(parts)

@@ -79,6 +79,17 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             }
             for d in report.diffs
         ],
+        "validation": None
+        if report.validation is None
+        else {
+            "resources": report.validation.resources,
+            "invalid": report.validation.invalid,
+            "without_schema": report.validation.without_schema,
+            "kubernetes_versions": list(report.validation.kubernetes_versions),
+            "strict": report.validation.strict,
+            "crd_kinds": report.validation.crd_kinds,
+            "cel_rules_not_evaluated": report.validation.cel_rules_not_evaluated,
+        },
         "findings": [_finding(f) for f in report.findings],
         "ignored": [_finding(f) for f in report.ignored],
         "notes": list(report.notes),

@@ -11,6 +11,7 @@ from bot.core.report.format.common import (
     plural,
     secret_note,
     target_counts,
+    validation_summary,
     verdict,
 )
 from bot.model.diff import ResourceDiff
@@ -66,6 +67,10 @@ def _header(report: Report) -> list[str]:
     if report.trusted_input_error is None:
         failed = any(c.status.value == "failed" for c in report.coverage)
         lines.append(f"| Render | {'❌' if failed else '✅'} {coverage_summary(report)} |")
+    if report.validation is not None:
+        summary = report.validation
+        icon = "❌" if summary.invalid else "⚠️" if summary.without_schema else "✅"
+        lines.append(f"| Validation | {icon} {validation_summary(report)} |")
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
     findings_icon = "❌" if errors else "⚠️" if warnings else "✅"
     lines.append(

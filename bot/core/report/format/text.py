@@ -8,6 +8,7 @@ from bot.core.report.format.common import (
     plural,
     secret_note,
     target_counts,
+    validation_summary,
     verdict,
 )
 from bot.model.finding import Severity
@@ -46,6 +47,8 @@ def format_text(report: Report, colour: bool = False) -> str:
             note = f"  {entry.reason}" if entry.reason else ""
             out.append(f"  {entry.status.value:<9} {entry.target_id}{paint(note, 'dim')}")
         out.append("")
+    if report.validation is not None:
+        out.extend([f"Validation: {validation_summary(report)}", ""])
     if report.findings:
         out.append(f"Findings ({len(report.findings)}):")
         for f in report.findings:

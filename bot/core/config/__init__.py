@@ -1,0 +1,1 @@
+"""Parsing `.gitops-bot.yaml` into RepoConfig; every error names the file and line."""

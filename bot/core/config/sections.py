@@ -1,0 +1,128 @@
+"""The sections of `.gitops-bot.yaml` other than the top level."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.core.config.reader import ConfigReader
+from bot.model.render import HelmRelease
+from bot.model.repo_config import (
+    ClusterConfig,
+    CustomSchema,
+    DiffConfig,
+    HelmReleaseConfig,
+    RenderConfig,
+    ValidationConfig,
+)
+
+_K8S_VERSION = re.compile(r"^(latest|v?\d+\.\d+(\.\d+)?)$")
+
+
+def helm_releases(reader: ConfigReader, helm: Mapping[str, Any]) -> tuple[HelmReleaseConfig, ...]:
+    raw = helm.get("releases", [])
+    if not isinstance(raw, list):
+        raise reader.fail("render.helm.releases", "must be a list")
+    releases = []
+    for i, item in enumerate(raw):
+        path = f"render.helm.releases[{i}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("chart"), str):
+            raise reader.fail(path, "needs `chart: <path to chart dir>`", "")
+        name = item.get("name", item["chart"].rstrip("/").rsplit("/", 1)[-1])
+        values = reader.strings(item, path, "values") or ()
+        releases.append(
+            HelmReleaseConfig(
+                chart=item["chart"].strip("/"),
+                release=HelmRelease(str(name), str(item.get("namespace", "")), values),
+            )
+        )
+    return tuple(releases)
+
+
+def render_config(reader: ConfigReader, render: Mapping[str, Any]) -> RenderConfig:
+    defaults = RenderConfig()
+    return RenderConfig(
+        timeout_seconds=reader.number(
+            render, "render", "timeout_seconds", defaults.timeout_seconds
+        ),
+        max_output_bytes=int(
+            reader.number(render, "render", "max_output_bytes", defaults.max_output_bytes)
+        ),
+        max_file_bytes=int(
+            reader.number(render, "render", "max_file_bytes", defaults.max_file_bytes)
+        ),
+        ignore=reader.strings(render, "render", "ignore") or (),
+        helm_releases=helm_releases(reader, reader.section(render, "render", "helm")),
+    )
+
+
+def diff_config(reader: ConfigReader, diff: Mapping[str, Any]) -> DiffConfig:
+    defaults = DiffConfig()
+    return DiffConfig(
+        ignore_labels=(reader.strings(diff, "diff", "ignore_labels") or ())
+        + defaults.ignore_labels,
+        ignore_annotations=(reader.strings(diff, "diff", "ignore_annotations") or ())
+        + defaults.ignore_annotations,
+    )
+
+
+def clusters(reader: ConfigReader, raw: Mapping[str, Any]) -> tuple[ClusterConfig, ...]:
+    found = []
+    for name, body in raw.items():
+        path = f"clusters.{name}"
+        if not isinstance(body, Mapping) or set(body) - {"kubernetes"}:
+            raise reader.fail(path, 'must be a mapping with `kubernetes: "1.NN"`')
+        version = body.get("kubernetes", "latest")
+        if isinstance(version, float):
+            # YAML reads 1.30 as the float 1.3: refuse rather than guess.
+            raise reader.fail(
+                f"{path}.kubernetes", f"{version!r} is a number", 'quote it: kubernetes: "1.30"'
+            )
+        if not isinstance(version, str) or not _K8S_VERSION.match(version):
+            raise reader.fail(f"{path}.kubernetes", f"not a Kubernetes version: {version!r}")
+        found.append(ClusterConfig(str(name), version.removeprefix("v")))
+    return tuple(found)
+
+
+def _custom_schemas(reader: ConfigReader, raw: Any) -> tuple[CustomSchema, ...]:
+    if not isinstance(raw, list):
+        raise reader.fail("validation.schemas", "must be a list")
+    schemas = []
+    for i, item in enumerate(raw):
+        path = f"validation.schemas[{i}]"
+        if not isinstance(item, Mapping) or not isinstance(item.get("schema"), str):
+            raise reader.fail(path, "needs `schema: <path to a JSON schema file>`")
+        unknown = set(item) - {"schema", "kind", "api_version", "paths"}
+        if unknown:
+            raise reader.fail(path, f"unknown key {sorted(unknown)[0]!r}")
+        paths = reader.strings(item, path, "paths") or ()
+        if not item.get("kind") and not paths:
+            raise reader.fail(path, "needs `kind:` or `paths:` to say what it applies to")
+        schemas.append(
+            CustomSchema(
+                schema=item["schema"].lstrip("/"),
+                kind=str(item.get("kind", "")),
+                api_version=str(item.get("api_version", "")),
+                paths=paths,
+            )
+        )
+    return tuple(schemas)
+
+
+def validation_config(reader: ConfigReader, raw: Mapping[str, Any]) -> ValidationConfig:
+    defaults = ValidationConfig()
+    return ValidationConfig(
+        enabled=reader.boolean(raw, "validation", "enabled", defaults.enabled),
+        strict=reader.boolean(raw, "validation", "strict", defaults.strict),
+        missing_schema=reader.severity(raw, "validation", "missing_schema", "warning", "ignore"),
+        schema_dirs=tuple(
+            d.strip("/") for d in reader.strings(raw, "validation", "schema_dirs") or ()
+        ),
+        custom_schemas=_custom_schemas(reader, raw.get("schemas", [])),
+        max_errors_per_resource=int(
+            reader.number(
+                raw, "validation", "max_errors_per_resource", defaults.max_errors_per_resource
+            )
+        ),
+    )

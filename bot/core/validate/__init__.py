@@ -1,0 +1,1 @@
+"""Validation of rendered resources against schemas (pure)."""

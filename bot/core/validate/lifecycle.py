@@ -1,0 +1,91 @@
+"""Removed, not-yet-served and deprecated Kubernetes APIs, judged from the bundled schemas."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.model.finding import Severity
+
+GVK = tuple[str, str, str]  # (group, version, kind); the core group is ""
+# Groups served before the oldest bundled schemas (1.25) and gone since.
+LEGACY_GROUPS = frozenset({"extensions"})
+_PRERELEASE = re.compile(r"^v\d+(alpha|beta)\d*$")
+_GA = re.compile(r"^v\d+$")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiVerdict:
+    rule_id: str
+    severity: Severity
+    message: str
+    replacement: str = ""
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def _replacement(kind: str, group: str, served: frozenset[GVK]) -> str:
+    """The served apiVersion for `kind`, preferring the same group and GA versions."""
+    options = sorted((g != group, not _GA.match(v), g, v) for g, v, k in served if k == kind)
+    if not options:
+        return ""
+    _, _, g, v = options[0]
+    return f"{g}/{v}" if g else v
+
+
+def judge_api(gvk: GVK, target: str, served: Mapping[str, frozenset[GVK]]) -> ApiVerdict | None:
+    """Whether `gvk` can be applied to a cluster at Kubernetes `target` (a key of `served`).
+
+    None: served and current, or not a Kubernetes API group at all (a CRD's).
+    """
+    group, version, kind = gvk
+    at_target = served[target]
+    where = f"{group}/{version}" if group else version
+    if gvk in at_target:
+        if _PRERELEASE.match(version):
+            newer = [v for g, v, k in at_target if g == group and k == kind and _GA.match(v)]
+            if newer:
+                use = f"{group}/{max(newer)}" if group else max(newer)
+                return ApiVerdict(
+                    "api-deprecated",
+                    Severity.WARNING,
+                    f"{where} {kind} is a pre-release API superseded by {use} in Kubernetes "
+                    f"{target}",
+                    use,
+                )
+        return None
+    builtin = {g for kinds in served.values() for g, _, _ in kinds} | LEGACY_GROUPS
+    if group not in builtin:
+        return None
+    versions = sorted(served, key=_version_key)
+    earlier = [v for v in versions if _version_key(v) < _version_key(target) and gvk in served[v]]
+    later = [v for v in versions if _version_key(v) > _version_key(target) and gvk in served[v]]
+    replacement = _replacement(kind, group, at_target)
+    use = f"; use {replacement}" if replacement else ""
+    if later and not earlier:
+        return ApiVerdict(
+            "api-unavailable",
+            Severity.ERROR,
+            f"{where} {kind} is not served by Kubernetes {target}; it is first served in "
+            f"{later[0]}{use}",
+            replacement,
+        )
+    if earlier:
+        gone = next(v for v in versions if _version_key(v) > _version_key(earlier[-1]))
+        since = f"removed in Kubernetes {gone}"
+    else:
+        since = f"not served by any Kubernetes from {versions[0]} to {target}"
+    return ApiVerdict(
+        "api-removed",
+        Severity.ERROR,
+        f"{where} {kind} is {since}, so Kubernetes {target} rejects it{use}",
+        replacement,
+    )
