@@ -15,14 +15,17 @@ import yaml
 from bot import __version__
 from bot.core.diff.redact import redact_pair
 from bot.core.pipeline import Ports, render_revision, review
+from bot.core.report.format.github import format_github
 from bot.core.report.format.json_report import format_json
 from bot.core.report.format.markdown import format_markdown
+from bot.core.report.format.sarif import format_sarif
 from bot.core.report.format.text import format_text
 from bot.engines.git_tree import GitTree, resolve_revision
 from bot.engines.local_tree import LocalTree
 from bot.engines.runner import SandboxedRunner
 from bot.engines.schema_catalog import JsonSchemaCatalog
 from bot.engines.workspace import Workspace
+from bot.entrypoints import validate_command
 from bot.entrypoints.demo import build_demo_repository
 from bot.model.change import ChangeRequest, Revision
 from bot.model.errors import GitOpsBotError
@@ -31,7 +34,7 @@ from bot.model.report import ExitCode, Report
 from bot.ports import RepoTree
 from bot.settings import load_settings
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "sarif", "github")
 FAIL_ON: dict[str, Severity | None] = {
     "error": Severity.ERROR,
     "warning": Severity.WARNING,
@@ -127,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd.add_argument(
         "--output", metavar="FILE", help="write the report to FILE instead of stdout"
     )
+    validate_command.add_parser(commands)
     return parser
 
 
@@ -162,6 +166,10 @@ def _format(report: Report, fmt: str, to_terminal: bool) -> str:
         return format_markdown(report)
     if fmt == "json":
         return format_json(report)
+    if fmt == "sarif":
+        return format_sarif(report.findings, __version__)
+    if fmt == "github":
+        return format_github(report.findings)
     colour = to_terminal and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     return format_text(report, colour=colour)
 
@@ -235,6 +243,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "render": cmd_render,
     "diff": cmd_diff,
     "demo": cmd_demo,
+    "validate": validate_command.run,
 }
 
 

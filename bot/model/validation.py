@@ -8,6 +8,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class ValidationSummary:
     resources: int  # head resources validated
+    valid: int  # checked against at least one schema, no error
     kubernetes_versions: tuple[str, ...]
     strict: bool
     invalid: int  # resources with at least one error

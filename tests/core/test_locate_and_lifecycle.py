@@ -127,3 +127,20 @@ def test_api_lifecycle(gvk, target, rule, replacement, text):
     assert (verdict.rule_id, verdict.replacement) == (rule, replacement)
     assert text in verdict.message
     assert verdict.severity is (Severity.WARNING if rule == "api-deprecated" else Severity.ERROR)
+
+
+@pytest.mark.parametrize(
+    ("versions", "best"),
+    [
+        (["v1", "v2"], "v2"),
+        (["v2beta2", "v1"], "v1"),
+        (["v1alpha1", "v1beta1"], "v1beta1"),
+        (["v10", "v9"], "v10"),
+    ],
+    ids=["ga-major", "ga-beats-beta", "beta-beats-alpha", "numeric-not-lexical"],
+)
+def test_replacement_prefers_the_most_mature_version(versions, best):
+    served = {"1.31": frozenset(("autoscaling", v, "HorizontalPodAutoscaler") for v in versions)}
+    served["1.30"] = frozenset({("autoscaling", "v2beta1", "HorizontalPodAutoscaler")})
+    verdict = judge_api(("autoscaling", "v2beta1", "HorizontalPodAutoscaler"), "1.31", served)
+    assert verdict.replacement == f"autoscaling/{best}"

@@ -16,14 +16,14 @@ def _subparser(name):
     return action.choices[name]
 
 
-@pytest.mark.parametrize("command", ["review", "render", "diff", "demo"])
+@pytest.mark.parametrize("command", ["review", "render", "diff", "demo", "validate"])
 def test_readme_shows_the_exact_usage(command, monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
     usage = _subparser(command).format_usage().strip()
     assert usage in README, f"README's usage block for `{command}` is out of date:\n{usage}"
 
 
-@pytest.mark.parametrize("command", ["review", "render", "diff", "demo"])
+@pytest.mark.parametrize("command", ["review", "render", "diff", "demo", "validate"])
 def test_every_option_is_documented(command):
     for action in _subparser(command)._actions:
         for flag in action.option_strings:

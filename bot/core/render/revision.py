@@ -103,6 +103,13 @@ def _render_with_tool(
     return list(resources), list(problems)
 
 
+def render_plain_target(target: RenderTarget, view: TreeView) -> TargetRender:
+    """Plain manifests need no tool: every document of every input file is a resource."""
+    resources, findings = _render_plain(target, view)
+    keyed, duplicates = index_by_key(tuple(resources))
+    return TargetRender(target.target_id, tuple(keyed.values()), (*findings, *duplicates))
+
+
 def render_target(
     target: RenderTarget, view: TreeView, runner: CommandRunner, config: RenderConfig
 ) -> TargetRender:
@@ -110,9 +117,8 @@ def render_target(
     if target.blocked_by:
         return TargetRender(target.target_id, findings=target.blocked_by)
     if target.kind is TargetKind.PLAIN:
-        resources, findings = _render_plain(target, view)
-    else:
-        resources, findings = _render_with_tool(target, view, runner, config)
+        return render_plain_target(target, view)
+    resources, findings = _render_with_tool(target, view, runner, config)
     keyed, duplicates = index_by_key(tuple(resources))
     return TargetRender(target.target_id, tuple(keyed.values()), tuple(findings) + duplicates)
 

@@ -32,12 +32,26 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
+_STAGE = {"alpha": 0, "beta": 1, "": 2}
+_VERSION = re.compile(r"^v(\d+)(alpha|beta)?(\d*)$")
+
+
+def version_rank(version: str) -> tuple[int, int, int]:
+    """Maturity of an API version: stability first (alpha < beta < GA), then the number, so
+    v2beta2 < v1 < v2: a GA API is always recommended over a newer pre-release one."""
+    match = _VERSION.match(version)
+    if match is None:
+        return (-1, -1, -1)
+    major, stage, minor = match.groups()
+    return (_STAGE[stage or ""], int(major), int(minor or 0))
+
+
 def _replacement(kind: str, group: str, served: frozenset[GVK]) -> str:
-    """The served apiVersion for `kind`, preferring the same group and GA versions."""
-    options = sorted((g != group, not _GA.match(v), g, v) for g, v, k in served if k == kind)
+    """The served apiVersion for `kind`: the same group first, then the most mature version."""
+    options = [(g == group, version_rank(v), g, v) for g, v, k in served if k == kind]
     if not options:
         return ""
-    _, _, g, v = options[0]
+    _, _, g, v = max(options)
     return f"{g}/{v}" if g else v
 
 
@@ -53,7 +67,8 @@ def judge_api(gvk: GVK, target: str, served: Mapping[str, frozenset[GVK]]) -> Ap
         if _PRERELEASE.match(version):
             newer = [v for g, v, k in at_target if g == group and k == kind and _GA.match(v)]
             if newer:
-                use = f"{group}/{max(newer)}" if group else max(newer)
+                best = max(newer, key=version_rank)
+                use = f"{group}/{best}" if group else best
                 return ApiVerdict(
                     "api-deprecated",
                     Severity.WARNING,

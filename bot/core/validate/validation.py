@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,18 @@ class _Served(Mapping[str, frozenset[GVK]]):
         return len(self._versions)
 
 
+_UNEXPECTED = re.compile(r"\('([^']+)'(?:, '[^']+')* (?:was|were) unexpected\)")
+
+
+def _culprit(violation: SchemaViolation) -> tuple[str | int, ...]:
+    """Where to point: at the unexpected key itself rather than the object holding it."""
+    if violation.keyword == "additionalProperties":
+        match = _UNEXPECTED.search(violation.message)
+        if match:
+            return (*violation.path, match.group(1))
+    return violation.path
+
+
 @dataclass(frozen=True, slots=True)
 class _Problem:
     rule_id: str
@@ -97,7 +110,7 @@ class _ResourceCheck:
                     Severity.ERROR,
                     f"{self.resource.key.display()}: {field}: {violation.message}"
                     + (" (more errors in this resource not shown)" if last else ""),
-                    locate(self.resource, violation.path),
+                    locate(self.resource, _culprit(violation)),
                     f"fix the field to match the {schema.label} schema",
                     field,
                 ),
@@ -135,15 +148,18 @@ class Validator:
         self._served = _Served(self.catalog)
         self.sources.add_crds((r.body, r.origin) for r in resources if is_crd(r.body))
         findings: list[Finding] = []
-        invalid = without_schema = 0
+        valid = invalid = without_schema = 0
         for resource in resources:
             check = self._check(resource)
             found = list(check.findings())
             findings.extend(found)
-            invalid += any(f.severity is Severity.ERROR for f in found)
+            has_error = any(f.severity is Severity.ERROR for f in found)
+            invalid += has_error
             without_schema += check.without_schema
+            valid += not has_error and not check.without_schema
         summary = ValidationSummary(
             resources=len(resources),
+            valid=valid,
             kubernetes_versions=self.versions,
             strict=self.sources.config.strict,
             invalid=invalid,
@@ -179,7 +195,7 @@ class Validator:
                 if verdict.severity is Severity.ERROR:
                     continue
             compiled = self.catalog.kubernetes_schema(target, group, version, gvk[2], strict)
-            schema = Schema(compiled, f"Kubernetes {target}") if compiled else self._extra(gvk)
+            schema = Schema(compiled, "Kubernetes API") if compiled else self._extra(gvk)
             if schema is None:
                 check.without_schema = True
                 if self.sources.config.missing_schema is not None:

@@ -71,7 +71,7 @@ def validation_summary(report: Report) -> str:
     summary = report.validation
     if summary is None:
         return "not run"
-    valid = summary.resources - summary.invalid
+    valid = summary.valid
     parts = [
         f"{plural(summary.invalid, 'resource')} invalid of {summary.resources}"
         if summary.invalid

@@ -22,7 +22,7 @@ def _key(key: ResourceKey | None) -> dict[str, str] | None:
     return {"group": key.api_group, "kind": key.kind, "namespace": key.namespace, "name": key.name}
 
 
-def _finding(f: Finding) -> dict[str, Any]:
+def finding_to_dict(f: Finding) -> dict[str, Any]:
     return {
         "rule_id": f.rule_id,
         "severity": f.severity.label,
@@ -83,6 +83,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         if report.validation is None
         else {
             "resources": report.validation.resources,
+            "valid": report.validation.valid,
             "invalid": report.validation.invalid,
             "without_schema": report.validation.without_schema,
             "kubernetes_versions": list(report.validation.kubernetes_versions),
@@ -90,8 +91,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "crd_kinds": report.validation.crd_kinds,
             "cel_rules_not_evaluated": report.validation.cel_rules_not_evaluated,
         },
-        "findings": [_finding(f) for f in report.findings],
-        "ignored": [_finding(f) for f in report.ignored],
+        "findings": [finding_to_dict(f) for f in report.findings],
+        "ignored": [finding_to_dict(f) for f in report.ignored],
         "notes": list(report.notes),
     }
 
