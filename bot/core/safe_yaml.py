@@ -7,6 +7,7 @@ timestamp resolver (Kubernetes keeps `2024-01-01` a string).
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -66,10 +67,33 @@ def _resolvers_without_timestamps() -> dict[str, list[tuple[str, re.Pattern[str]
     return resolvers
 
 
+def _json_key(key: Any) -> Any:
+    """A YAML key as sigs.k8s.io/yaml writes it into JSON; None and collections stay as they are
+    (they are refused later, as Kubernetes refuses them)."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        if math.isnan(key):
+            return ".nan"
+        if math.isinf(key):
+            return ".inf" if key > 0 else "-.inf"
+        return repr(key).removesuffix(".0")
+    return key
+
+
 class _Loader(yaml.CSafeLoader):
     """CSafeLoader without implicit timestamps; bad scalar values become ConstructorErrors."""
 
     yaml_implicit_resolvers = _resolvers_without_timestamps()
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # kubectl and Flux convert YAML to JSON (sigs.k8s.io/yaml), where every key is a string.
+        mapping = super().construct_mapping(node, deep)
+        if all(isinstance(key, str) for key in mapping):
+            return mapping
+        return {_json_key(key): value for key, value in mapping.items()}
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         try:

@@ -1,9 +1,12 @@
 from bot.core.pipeline import Ports, review
+from bot.core.render.manifests import Origin, resources_from_documents
+from bot.core.safe_yaml import load_yaml_documents
 from bot.model.change import ChangeRequest, Revision
 from bot.model.diff import ChangeKind
 from bot.model.finding import Severity
 from bot.model.render import CoverageStatus
 from bot.model.report import ExitCode
+from bot.model.resource import Location
 from bot.ports import Command, CommandFailure, CommandResult
 from tests.core.fakes import FakeCatalog, FakeRunner, FakeTree, ok
 
@@ -116,3 +119,14 @@ def test_broken_base_config_stops_with_exit_2():
     assert report.trusted_input_error is not None
     assert report.trusted_input_error.location.display() == ".gitops-bot.yaml:2"
     assert report.exit_code() is ExitCode.USAGE_OR_TRUSTED_INPUT
+
+
+def test_half_objects_are_errors_and_non_manifests_warnings():
+    docs = load_yaml_documents("kind: ConfigMap\n---\nkey: value\n", "a.yaml").documents
+    _, findings = resources_from_documents(
+        docs, "t", lambda d, b: Origin(Location("a.yaml", d.line))
+    )
+    assert [(f.severity, f.message) for f in findings] == [
+        (Severity.ERROR, "document has no apiVersion; it was not rendered"),
+        (Severity.WARNING, "document has no apiVersion/kind; it was not rendered"),
+    ]

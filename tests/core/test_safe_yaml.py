@@ -611,3 +611,19 @@ def test_duplicate_keys_are_rejected_like_kustomize(
 def test_merge_keys_are_not_duplicates() -> None:
     result = load("base: &b {x: 1}\nderived:\n  <<: *b\n  <<: *b\n  y: 2\n")
     assert result.findings == ()
+
+
+@pytest.mark.parametrize(
+    ("content", "keys"),
+    [
+        ("5: a\n", ["5"]),
+        ("true: a\nfalse: b\n", ["true", "false"]),
+        ("3.14: a\n1.0: b\n", ["3.14", "1"]),
+        (".inf: a\n-.inf: b\n.nan: c\n", [".inf", "-.inf", ".nan"]),
+        ("plain: a\n", ["plain"]),
+    ],
+    ids=["int", "bool", "float", "special-floats", "strings-untouched"],
+)
+def test_keys_become_strings_as_kubernetes_reads_them(content: str, keys: list[str]) -> None:
+    (doc,) = load(content).documents
+    assert list(doc.data) == keys

@@ -44,6 +44,28 @@ def _items(doc: YamlDocument) -> Iterator[tuple[Any, YamlDocument]]:
         yield data, doc
 
 
+def _as_mapping(item: Any) -> Mapping[str, Any]:
+    return item if isinstance(item, Mapping) else {}
+
+
+def _not_an_object(item: Any, location: Location) -> Finding:
+    """A document with neither apiVersion nor kind is probably not meant as a manifest (a
+    warning); one with only one of them is a manifest the API server would refuse (an error)."""
+    body = _as_mapping(item)
+    half = bool(body.get("kind")) != bool(body.get("apiVersion"))
+    missing = "apiVersion" if body.get("kind") else "kind"
+    return Finding(
+        rule_id="not-a-kubernetes-object",
+        severity=Severity.ERROR if half else Severity.WARNING,
+        message=f"document has no {missing}; it was not rendered"
+        if half
+        else "document has no apiVersion/kind; it was not rendered",
+        location=location,
+        hint="add apiVersion and kind, or move the file out of the manifests folder "
+        "(or list it under render.ignore in .gitops-bot.yaml)",
+    )
+
+
 def resources_from_documents(
     documents: tuple[YamlDocument, ...], target_id: str, origin_of: OriginOf
 ) -> tuple[tuple[Resource, ...], tuple[Finding, ...]]:
@@ -53,16 +75,7 @@ def resources_from_documents(
     for document in documents:
         for item, doc in _items(document):
             if not isinstance(item, Mapping) or not item.get("kind") or not item.get("apiVersion"):
-                findings.append(
-                    Finding(
-                        rule_id="not-a-kubernetes-object",
-                        severity=Severity.WARNING,
-                        message="document has no apiVersion/kind; it was not rendered",
-                        location=origin_of(doc, item if isinstance(item, Mapping) else {}).location,
-                        hint="add apiVersion and kind, or move the file out of the manifests "
-                        "folder (or list it under render.ignore in .gitops-bot.yaml)",
-                    )
-                )
+                findings.append(_not_an_object(item, origin_of(doc, _as_mapping(item)).location))
                 continue
             origin = origin_of(doc, item)
             resources.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.model.finding import Severity
@@ -55,7 +55,17 @@ def _replacement(kind: str, group: str, served: frozenset[GVK]) -> str:
     return f"{g}/{v}" if g else v
 
 
-def judge_api(gvk: GVK, target: str, served: Mapping[str, frozenset[GVK]]) -> ApiVerdict | None:
+def builtin_groups(served: Mapping[str, frozenset[GVK]]) -> frozenset[str]:
+    """Every API group Kubernetes itself serves (or served), across the bundled versions."""
+    return frozenset(g for kinds in served.values() for g, _, _ in kinds) | LEGACY_GROUPS
+
+
+def judge_api(
+    gvk: GVK,
+    target: str,
+    served: Mapping[str, frozenset[GVK]],
+    groups: Callable[[], frozenset[str]] | None = None,
+) -> ApiVerdict | None:
     """Whether `gvk` can be applied to a cluster at Kubernetes `target` (a key of `served`).
 
     None: served and current, or not a Kubernetes API group at all (a CRD's).
@@ -77,7 +87,8 @@ def judge_api(gvk: GVK, target: str, served: Mapping[str, frozenset[GVK]]) -> Ap
                     use,
                 )
         return None
-    builtin = {g for kinds in served.values() for g, _, _ in kinds} | LEGACY_GROUPS
+    # `groups` lets a caller cache the set: building it reads every bundled version.
+    builtin = groups() if groups is not None else builtin_groups(served)
     if group not in builtin:
         return None
     versions = sorted(served, key=_version_key)

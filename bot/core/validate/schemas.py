@@ -47,6 +47,9 @@ class SchemaSources:
         """Index CRDs by the kinds they define; a CRD the API server would refuse is reported."""
         for body, location in found:
             for crd in crd_kinds(body, self.config.strict):
+                known = self.crds.get((crd.group, crd.version, crd.kind))
+                if known is not None and known.source == crd.source:
+                    continue  # the same CRD seen again (rendered, then found in the tree)
                 if crd.problem:
                     self.findings.append(
                         Finding(

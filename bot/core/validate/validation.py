@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.core.safe_yaml import format_field_path
 from bot.core.tree_view import YAML_SUFFIXES, TreeView
-from bot.core.validate.lifecycle import GVK, judge_api, split_api_version
+from bot.core.validate.lifecycle import GVK, builtin_groups, judge_api, split_api_version
 from bot.core.validate.locate import locate
 from bot.core.validate.schemas import Schema, SchemaSources, is_crd
 from bot.model.finding import Finding, Severity
@@ -53,6 +53,12 @@ class _Served(Mapping[str, frozenset[GVK]]):
     def __init__(self, catalog: SchemaCatalog) -> None:
         self._catalog = catalog
         self._versions = catalog.kubernetes_versions()
+        self._groups: frozenset[str] | None = None
+
+    def groups(self) -> frozenset[str]:
+        if self._groups is None:
+            self._groups = builtin_groups(self)
+        return self._groups
 
     def __getitem__(self, version: str) -> frozenset[GVK]:
         return self._catalog.kubernetes_kinds(version)
@@ -177,8 +183,9 @@ class Validator:
         limit = self.sources.config.max_errors_per_resource
         strict = self.sources.config.strict
         assert self._served is not None
+        customs = self.sources.custom_schemas(resource)
         for target in self.versions:
-            verdict = judge_api(gvk, target, self._served)
+            verdict = judge_api(gvk, target, self._served, self._served.groups)
             if verdict is not None:
                 check.add(
                     _Problem(
@@ -196,6 +203,8 @@ class Validator:
                     continue
             compiled = self.catalog.kubernetes_schema(target, group, version, gvk[2], strict)
             schema = Schema(compiled, "Kubernetes API") if compiled else self._extra(gvk)
+            if schema is None and customs:
+                continue  # validated by the custom schemas below
             if schema is None:
                 check.without_schema = True
                 if self.sources.config.missing_schema is not None:
@@ -203,7 +212,7 @@ class Validator:
                 continue
             result = schema.compiled.violations(resource.body, limit)
             check.violations(schema, result.items, result.more, target)
-        for custom in self.sources.custom_schemas(resource):
+        for custom in customs:
             result = custom.compiled.violations(resource.body, limit)
             check.violations(custom, result.items, result.more, "")
         return check
