@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
 
+from bot.core.memory_tree import blob_id
 from bot.model.errors import SchemaCompileError
 from bot.ports import (
     Command,
@@ -30,7 +30,7 @@ class FakeTree:
             is_link = isinstance(content, Link)
             raw = (content.target if isinstance(content, Link) else content).encode()
             self._data[path] = raw
-            blob = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
+            blob = blob_id(raw)
             mode = EntryMode.SYMLINK if is_link else EntryMode.FILE
             self._entries[path] = TreeEntry(blob, mode, len(raw))
         self._tree_id = tree_id
