@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -130,4 +130,50 @@ class SchemaCatalog(Protocol):
 
     def compile(self, schema: Mapping[str, Any]) -> CompiledSchema:
         """Compile any JSON schema (a CRD's, a custom one); raises SchemaCompileError."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyModule:
+    """One Rego file. `path` is repo-relative, or `builtin/<file>` for the built-in library."""
+
+    path: str
+    source: str
+    rego_v0: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyResult:
+    """A query's value for one input: JSON-like, None when undefined, or the error that stopped
+    it (a builtin error, the evaluation budget running out)."""
+
+    value: Any = None
+    error: str = ""
+
+
+class CompiledPolicies(Protocol):
+    """Modules and data compiled once, evaluated for many inputs."""
+
+    def evaluate(self, query: str, inputs: Sequence[Any]) -> list[PolicyResult]:
+        """`query` (e.g. "data.main") once per input, in order; one result per input.
+        An error in one input never hides the results of the others."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class PolicyEngine(Protocol):
+    """A Rego engine (embedded regorus, or a real OPA server). No http.send, no network
+    lookups, no environment access for policies."""
+
+    name: str
+
+    def compile(
+        self,
+        modules: Sequence[PolicyModule],
+        data: Mapping[str, Any],
+        budget_seconds: float,
+    ) -> CompiledPolicies:
+        """Raises PolicyCompileError (with file, line and column) for a module that does not
+        parse or compile. `budget_seconds` bounds each single evaluation."""
         ...

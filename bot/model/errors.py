@@ -41,3 +41,11 @@ class UsageError(GitOpsBotError):
 
 class SchemaCompileError(GitOpsBotError):
     """A JSON schema (custom, from a CRD or a schema directory) cannot be compiled or used."""
+
+
+class PolicyCompileError(GitOpsBotError):
+    """A Rego module does not parse or compile; `location` names file, line and column."""
+
+
+class PolicyEngineError(GitOpsBotError):
+    """The policy engine itself failed (OPA server unreachable, worker crashed)."""
