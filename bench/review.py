@@ -15,7 +15,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bot.core.pipeline import Ports, review
+from bot.engines.builtin_policies import load_builtin_policies
 from bot.engines.git_tree import GitTree
+from bot.engines.regorus_worker import RegorusEngine
 from bot.engines.runner import SandboxedRunner
 from bot.engines.schema_catalog import JsonSchemaCatalog
 from bot.engines.workspace import Workspace
@@ -175,7 +177,12 @@ def run_review(repo: Path, render_all: bool) -> tuple[float, Report]:
         head = stack.enter_context(GitTree.open(repo, "pr"))
         change = ChangeRequest(Revision("main", base.commit), Revision("pr", head.commit))
         workspace = stack.enter_context(Workspace(settings.work_dir))
-        ports = Ports(runner=SandboxedRunner(settings, workspace), schemas=JsonSchemaCatalog())
+        ports = Ports(
+            runner=SandboxedRunner(settings, workspace),
+            schemas=JsonSchemaCatalog(),
+            policies=RegorusEngine(),
+            builtin_policies=load_builtin_policies(),
+        )
         report = review(change, base, head, ports, render_all=render_all)
     return time.perf_counter() - start, report
 

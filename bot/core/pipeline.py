@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.changes import changed_files
 from bot.core.diff.states import diff_target
+from bot.core.policy.stage import ChangedResource, evaluate_policies
 from bot.core.render.coverage import plan_targets, summarize_coverage
 from bot.core.render.discovery import discover_targets
 from bot.core.render.revision import render_targets
@@ -15,12 +17,14 @@ from bot.core.tree_view import TreeView
 from bot.core.trusted_inputs import TrustedInputs, load_trusted_inputs
 from bot.core.validate.stage import rendered_head_resources, validate_head
 from bot.model.change import ChangeRequest
+from bot.model.diff import ResourceDiff
 from bot.model.errors import TrustedInputError
 from bot.model.finding import Finding, Severity
 from bot.model.render import RenderTarget, TargetRender
 from bot.model.repo_config import CONFIG_PATH
 from bot.model.report import Report
-from bot.ports import CommandRunner, RepoTree, SchemaCatalog
+from bot.model.resource import Resource
+from bot.ports import CommandRunner, PolicyEngine, PolicyModule, RepoTree, SchemaCatalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,14 @@ class Ports:
 
     runner: CommandRunner
     schemas: SchemaCatalog
+    policies: PolicyEngine  # the embedded engine
+    builtin_policies: tuple[PolicyModule, ...] = ()
+    opa_server: Callable[[str], PolicyEngine] | None = None  # builds a client for `opa.url`
+
+    def policy_engine(self, opa_url: str) -> PolicyEngine:
+        if opa_url and self.opa_server is not None:
+            return self.opa_server(opa_url)
+        return self.policies
 
 
 def _trusted_input_report(change: ChangeRequest, error: TrustedInputError) -> Report:
@@ -79,8 +91,9 @@ def review(
     head_renders = render_targets(plan.head_to_render, head_view, ports.runner, config.render)
     coverage, render_findings, renderable = summarize_coverage(plan, base_renders, head_renders)
     trusted_view = TreeView(trusted.tree, config.render.max_file_bytes, yaml_cache)
+    head_resources = rendered_head_resources(head_renders)
     validation_findings, validation = validate_head(
-        rendered_head_resources(head_renders), ports.schemas, config, trusted_view, head_view
+        head_resources, ports.schemas, config, trusted_view, head_view
     )
 
     diffs = tuple(
@@ -91,6 +104,14 @@ def review(
             head_renders.get(target_id, TargetRender(target_id)),
             config.diff,
         )
+    )
+    policy_findings, exceptions, policy = evaluate_policies(
+        ports.policy_engine(config.policies.opa_url),
+        config.policies,
+        trusted=trusted_view,
+        builtin=ports.builtin_policies,
+        resources=head_resources,
+        changes=changed_resources(diffs, base_renders, head_renders),
     )
     notes = [f"Configuration: {trusted.source}."]
     if any(f.path == CONFIG_PATH for f in files):
@@ -103,11 +124,27 @@ def review(
         files=files,
         coverage=coverage,
         diffs=diffs,
-        findings=(*render_findings, *validation_findings),
+        findings=(*render_findings, *validation_findings, *policy_findings),
+        ignored=exceptions,
         notes=notes,
         fail_on=config.fail_on,
         validation=validation,
+        policy=policy,
     )
+
+
+def changed_resources(
+    diffs: Sequence[ResourceDiff],
+    base: Mapping[str, TargetRender],
+    head: Mapping[str, TargetRender],
+) -> list[ChangedResource]:
+    """Both sides of every resource the change touches, for change-aware policies."""
+
+    def find(renders: Mapping[str, TargetRender], diff: ResourceDiff) -> Resource | None:
+        render = renders.get(diff.target)
+        return next((r for r in render.resources if r.key == diff.key), None) if render else None
+
+    return [ChangedResource(find(base, d), find(head, d), d.change.value) for d in diffs]
 
 
 def render_revision(

@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.core.config.reader import ConfigReader
-from bot.core.config.sections import clusters, diff_config, render_config, validation_config
+from bot.core.config.sections import (
+    clusters,
+    diff_config,
+    policy_config,
+    render_config,
+    validation_config,
+)
 from bot.core.safe_yaml import YamlLimits, load_yaml_documents
 from bot.model.errors import TrustedInputError
 from bot.model.repo_config import CONFIG_PATH, RepoConfig
@@ -41,6 +47,9 @@ def parse_config(content: bytes) -> RepoConfig:
         diff=diff_config(reader, reader.section(top, "", "diff")),
         clusters=clusters(reader, reader.mapping(top, "", "clusters")),
         validation=validation_config(reader, reader.section(top, "", "validation")),
+        policies=policy_config(
+            reader, reader.section(top, "", "policies"), reader.section(top, "", "opa")
+        ),
     )
 
 

@@ -57,7 +57,7 @@ def build_engine(modules: Sequence[PolicyModule], data: Mapping[str, Any]) -> An
     for module in modules:
         try:
             engine.add_policy(module.path, module.source)
-        except Exception as error:  # noqa: BLE001 - regorus raises plain RuntimeErrors
+        except Exception as error:  # regorus raises plain RuntimeErrors
             raise compile_error(str(error), module.path) from error
     engine.add_data_json(json.dumps(data))
     return engine
@@ -67,7 +67,7 @@ def evaluate_one(engine: Any, query: str, value: Any) -> PolicyResult:
     try:
         engine.set_input_json(json.dumps(value))
         raw = json.loads(engine.eval_query_as_json(query))
-    except Exception as error:  # noqa: BLE001 - a builtin error in this input only
+    except Exception as error:  # a builtin error, in this input only
         return PolicyResult(error=clean_message(str(error)))
     results = raw.get("result") or []
     if not results:

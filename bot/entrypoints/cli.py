@@ -20,8 +20,10 @@ from bot.core.report.format.json_report import format_json
 from bot.core.report.format.markdown import format_markdown
 from bot.core.report.format.sarif import format_sarif
 from bot.core.report.format.text import format_text
+from bot.engines.builtin_policies import load_builtin_policies
 from bot.engines.git_tree import GitTree, resolve_revision
 from bot.engines.local_tree import LocalTree
+from bot.engines.regorus_worker import RegorusEngine
 from bot.engines.runner import SandboxedRunner
 from bot.engines.schema_catalog import JsonSchemaCatalog
 from bot.engines.workspace import Workspace
@@ -144,7 +146,12 @@ def _open_tree(stack: ExitStack, repo: str, ref: str | None) -> tuple[RepoTree, 
 def _ports(stack: ExitStack) -> Ports:
     settings = load_settings()
     workspace = stack.enter_context(Workspace(settings.work_dir))
-    return Ports(runner=SandboxedRunner(settings, workspace), schemas=JsonSchemaCatalog())
+    return Ports(
+        runner=SandboxedRunner(settings, workspace),
+        schemas=JsonSchemaCatalog(),
+        policies=RegorusEngine(),
+        builtin_policies=load_builtin_policies(),
+    )
 
 
 def _run_review(args: argparse.Namespace, stack: ExitStack) -> Report:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.model.finding import Severity
 from bot.model.render import HelmRelease
@@ -69,6 +71,25 @@ class ValidationConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    """Rego policies: the repository's own (conftest layout) and the built-in library."""
+
+    enabled: bool = True
+    paths: tuple[str, ...] = ("policy",)  # conftest's default directory
+    namespaces: tuple[str, ...] = ("main",)
+    all_namespaces: bool = False
+    combine: bool = False
+    data: tuple[str, ...] = ()  # YAML/JSON files or directories merged into `data`
+    rego_v0: tuple[str, ...] = ()  # directories whose modules are Rego v0
+    change_namespace: str = "change"  # gets {base, head, change} per changed resource
+    budget_seconds: float = 10.0
+    builtin: bool = True
+    builtin_disabled: tuple[str, ...] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    opa_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RepoConfig:
     """Everything the repository says about how it wants to be reviewed."""
 
@@ -77,3 +98,4 @@ class RepoConfig:
     diff: DiffConfig = field(default_factory=DiffConfig)
     clusters: tuple[ClusterConfig, ...] = ()  # none: validate against the newest version
     validation: ValidationConfig = field(default_factory=ValidationConfig)
+    policies: PolicyConfig = field(default_factory=PolicyConfig)

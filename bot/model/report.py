@@ -9,6 +9,7 @@ from enum import Enum, StrEnum
 from bot.model.change import ChangeRequest, FileChange
 from bot.model.diff import ChangeKind, ResourceDiff
 from bot.model.finding import Finding, Severity
+from bot.model.policy import PolicySummary
 from bot.model.render import CoverageEntry, CoverageStatus
 from bot.model.validation import ValidationSummary
 
@@ -74,6 +75,7 @@ class Report:
     trusted_input_error: Finding | None = None
     fail_on: Severity | None = Severity.ERROR
     validation: ValidationSummary | None = None  # None: not run (switched off, or no versions)
+    policy: PolicySummary | None = None  # None: no policies to evaluate, or switched off
 
     def plan(self) -> Plan:
         counts = Counter(d.change for d in self.diffs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,8 @@ from bot.ports import (
     Command,
     CommandResult,
     EntryMode,
+    PolicyModule,
+    PolicyResult,
     SchemaViolation,
     TreeEntry,
     Violations,
@@ -119,3 +121,29 @@ def _open(schema: Any) -> Any:
     if isinstance(schema, Mapping):
         return {k: _open(v) for k, v in schema.items() if k != "additionalProperties"}
     return schema
+
+
+@dataclass
+class FakePolicies:
+    answer: Callable[[str, Any], Any]
+
+    def evaluate(self, query: str, inputs: Sequence[Any]) -> list[PolicyResult]:
+        return [PolicyResult(self.answer(query, value)) for value in inputs]
+
+    def close(self) -> None:
+        return None
+
+
+@dataclass
+class FakePolicyEngine:
+    """A PolicyEngine answering queries from a Python function (query, input) -> value."""
+
+    answer: Callable[[str, Any], Any] = lambda query, value: None
+    name: str = "fake"
+    compiled: list[tuple[PolicyModule, ...]] = field(default_factory=list)
+
+    def compile(
+        self, modules: Sequence[PolicyModule], data: Mapping[str, Any], budget_seconds: float
+    ) -> FakePolicies:
+        self.compiled.append(tuple(modules))
+        return FakePolicies(self.answer)

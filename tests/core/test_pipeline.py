@@ -8,7 +8,7 @@ from bot.model.render import CoverageStatus
 from bot.model.report import ExitCode
 from bot.model.resource import Location
 from bot.ports import Command, CommandFailure, CommandResult
-from tests.core.fakes import FakeCatalog, FakeRunner, FakeTree, ok
+from tests.core.fakes import FakeCatalog, FakePolicyEngine, FakeRunner, FakeTree, ok
 
 CATALOG = FakeCatalog({"1.37": {("", "v1", "ConfigMap"): {"type": "object"}}})
 
@@ -33,7 +33,10 @@ def kustomize_from_tree(command: Command, tree: FakeTree) -> CommandResult:
 def run(base_files, head_files, respond=kustomize_from_tree):
     runner = FakeRunner(respond)
     report = review(
-        CHANGE, FakeTree(base_files, "base"), FakeTree(head_files, "head"), Ports(runner, CATALOG)
+        CHANGE,
+        FakeTree(base_files, "base"),
+        FakeTree(head_files, "head"),
+        Ports(runner, CATALOG, FakePolicyEngine()),
     )
     return report, runner
 

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from bot.core.pipeline import Ports, review
+from bot.engines.builtin_policies import load_builtin_policies
 from bot.engines.git_tree import GitTree
+from bot.engines.regorus_worker import RegorusEngine
 from bot.engines.runner import SandboxedRunner
 from bot.engines.schema_catalog import JsonSchemaCatalog
 from bot.engines.workspace import Workspace
@@ -189,5 +191,9 @@ def review_commits(
     with GitTree.open(repo, base) as base_tree, GitTree.open(repo, head) as head_tree:
         change = ChangeRequest(Revision(base, base_tree.commit), Revision(head, head_tree.commit))
         return review(
-            change, base_tree, head_tree, Ports(runner, JsonSchemaCatalog()), render_all=render_all
+            change,
+            base_tree,
+            head_tree,
+            Ports(runner, JsonSchemaCatalog(), RegorusEngine(), load_builtin_policies()),
+            render_all=render_all,
         )

@@ -13,7 +13,21 @@ from bot.model.resource import Location
 SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 
 KNOWN_KEYS = {
-    "": {"version", "fail_on", "render", "diff", "clusters", "validation"},
+    "": {"version", "fail_on", "render", "diff", "clusters", "validation", "policies", "opa"},
+    "policies": {
+        "enabled",
+        "paths",
+        "namespaces",
+        "all_namespaces",
+        "combine",
+        "data",
+        "rego_v0",
+        "change_namespace",
+        "budget_seconds",
+        "builtin",
+    },
+    "policies.builtin": {"enabled", "disabled", "parameters"},
+    "opa": {"url"},
     "render": {"timeout_seconds", "max_output_bytes", "max_file_bytes", "ignore", "helm"},
     "render.helm": {"releases"},
     "diff": {"ignore_labels", "ignore_annotations"},

@@ -13,6 +13,7 @@ from bot.model.repo_config import (
     CustomSchema,
     DiffConfig,
     HelmReleaseConfig,
+    PolicyConfig,
     RenderConfig,
     ValidationConfig,
 )
@@ -126,3 +127,33 @@ def validation_config(reader: ConfigReader, raw: Mapping[str, Any]) -> Validatio
             )
         ),
     )
+
+
+def policy_config(
+    reader: ConfigReader, raw: Mapping[str, Any], opa: Mapping[str, Any]
+) -> PolicyConfig:
+    defaults = PolicyConfig()
+    builtin = reader.section(raw, "policies", "builtin")
+    parameters = reader.mapping(builtin, "policies.builtin", "parameters")
+    url = opa.get("url", "")
+    if not isinstance(url, str) or (url and not url.startswith(("http://", "https://"))):
+        raise reader.fail("opa.url", f"not an http(s) URL: {url!r}")
+    return PolicyConfig(
+        enabled=reader.boolean(raw, "policies", "enabled", defaults.enabled),
+        paths=_dirs(reader.strings(raw, "policies", "paths"), defaults.paths),
+        namespaces=reader.strings(raw, "policies", "namespaces") or defaults.namespaces,
+        all_namespaces=reader.boolean(raw, "policies", "all_namespaces", False),
+        combine=reader.boolean(raw, "policies", "combine", False),
+        data=_dirs(reader.strings(raw, "policies", "data"), ()),
+        rego_v0=_dirs(reader.strings(raw, "policies", "rego_v0"), ()),
+        change_namespace=str(raw.get("change_namespace", defaults.change_namespace)),
+        budget_seconds=reader.number(raw, "policies", "budget_seconds", defaults.budget_seconds),
+        builtin=reader.boolean(builtin, "policies.builtin", "enabled", True),
+        builtin_disabled=reader.strings(builtin, "policies.builtin", "disabled") or (),
+        parameters=dict(parameters),
+        opa_url=url,
+    )
+
+
+def _dirs(values: tuple[str, ...] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(v.strip("/") for v in values) if values is not None else default

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from bot.model.change import ChangeRequest, FileChange
 from bot.model.diff import ResourceDiff
 from bot.model.finding import Finding, Severity
+from bot.model.policy import PolicySummary
 from bot.model.render import CoverageEntry
 from bot.model.report import Report
 from bot.model.validation import ValidationSummary
@@ -22,6 +23,8 @@ def build_report(
     notes: Iterable[str],
     fail_on: Severity | None,
     validation: ValidationSummary | None = None,
+    policy: PolicySummary | None = None,
+    ignored: Iterable[Finding] = (),
 ) -> Report:
     unique = list(dict.fromkeys(findings))  # the same problem found via two targets counts once
     return Report(
@@ -33,4 +36,6 @@ def build_report(
         notes=tuple(notes),
         fail_on=fail_on,
         validation=validation,
+        policy=policy,
+        ignored=tuple(ignored),
     )

@@ -86,3 +86,19 @@ def validation_summary(report: Report) -> str:
     if summary.cel_rules_not_evaluated:
         parts.append(f"{plural(summary.cel_rules_not_evaluated, 'CEL rule')} not evaluated")
     return " · ".join(parts)
+
+
+def policy_summary(report: Report) -> str:
+    """One line, e.g. "2 failures, 1 warning, 0 exceptions · 31 modules on 12 resources"."""
+    summary = report.policy
+    if summary is None:
+        return "not run"
+    counts = [
+        plural(summary.failures, "failure"),
+        plural(summary.warnings, "warning"),
+        plural(summary.exceptions, "exception"),
+    ]
+    return (
+        f"{', '.join(counts)} · {plural(summary.modules, 'module')} on "
+        f"{plural(summary.documents, 'resource')} ({summary.engine})"
+    )

@@ -91,6 +91,19 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "crd_kinds": report.validation.crd_kinds,
             "cel_rules_not_evaluated": report.validation.cel_rules_not_evaluated,
         },
+        "policy": None
+        if report.policy is None
+        else {
+            "engine": report.policy.engine,
+            "policy_sets": report.policy.policy_sets,
+            "modules": report.policy.modules,
+            "documents": report.policy.documents,
+            "tests": report.policy.tests,
+            "passed": report.policy.passed,
+            "warnings": report.policy.warnings,
+            "failures": report.policy.failures,
+            "exceptions": report.policy.exceptions,
+        },
         "findings": [finding_to_dict(f) for f in report.findings],
         "ignored": [finding_to_dict(f) for f in report.ignored],
         "notes": list(report.notes),

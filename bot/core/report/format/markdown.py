@@ -9,6 +9,7 @@ from bot.core.report.format.common import (
     coverage_summary,
     diffs_by_target,
     plural,
+    policy_summary,
     secret_note,
     target_counts,
     validation_summary,
@@ -71,6 +72,10 @@ def _header(report: Report) -> list[str]:
         summary = report.validation
         icon = "❌" if summary.invalid else "⚠️" if summary.without_schema else "✅"
         lines.append(f"| Validation | {icon} {validation_summary(report)} |")
+    if report.policy is not None:
+        policy = report.policy
+        icon = "❌" if policy.failures else "⚠️" if policy.warnings else "✅"
+        lines.append(f"| Policy | {icon} {policy_summary(report)} |")
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
     findings_icon = "❌" if errors else "⚠️" if warnings else "✅"
     lines.append(
@@ -88,6 +93,21 @@ def _findings(report: Report) -> list[str]:
     if hidden > 0:
         lines.append(f"| | | | …and {hidden} more (see the check run or `--format json`) |")
     return lines
+
+
+def _exceptions(report: Report) -> list[str]:
+    if not report.ignored:
+        return []
+    lines = [
+        "",
+        f"<details><summary>Exceptions: {plural(len(report.ignored), 'policy result')} "
+        "excepted by the repository's policies</summary>",
+        "",
+        "| | Rule | Where | Message |",
+        "|---|---|---|---|",
+    ]
+    lines += [_finding_row(f) for f in report.ignored[:MAX_FINDING_ROWS]]
+    return [*lines, "", "</details>"]
 
 
 def _coverage(report: Report) -> list[str]:
@@ -131,7 +151,7 @@ def _resource_block(diff: ResourceDiff) -> str:
 
 def format_markdown(report: Report, limit: int = COMMENT_LIMIT) -> str:
     """Render the comment. Diffs fill what is left of `limit`; what does not fit is counted."""
-    head = "\n".join(_header(report) + _findings(report) + _coverage(report))
+    head = "\n".join(_header(report) + _findings(report) + _exceptions(report) + _coverage(report))
     footer_lines = ["", "---", *(f"<sub>{_cell(n)}</sub>" for n in report.notes)]
     budget = limit - len(head) - _RESERVED_FOR_FOOTER
     body: list[str] = []

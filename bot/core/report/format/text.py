@@ -6,6 +6,7 @@ from bot.core.report.format.common import (
     coverage_summary,
     diffs_by_target,
     plural,
+    policy_summary,
     secret_note,
     target_counts,
     validation_summary,
@@ -49,6 +50,8 @@ def format_text(report: Report, colour: bool = False) -> str:
         out.append("")
     if report.validation is not None:
         out.extend([f"Validation: {validation_summary(report)}", ""])
+    if report.policy is not None:
+        out.extend([f"Policy: {policy_summary(report)}", ""])
     if report.findings:
         out.append(f"Findings ({len(report.findings)}):")
         for f in report.findings:
