@@ -27,7 +27,7 @@ from bot.engines.regorus_worker import RegorusEngine
 from bot.engines.runner import SandboxedRunner
 from bot.engines.schema_catalog import JsonSchemaCatalog
 from bot.engines.workspace import Workspace
-from bot.entrypoints import validate_command
+from bot.entrypoints import policy_command, validate_command
 from bot.entrypoints.demo import build_demo_repository
 from bot.model.change import ChangeRequest, Revision
 from bot.model.errors import GitOpsBotError
@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", metavar="FILE", help="write the report to FILE instead of stdout"
     )
     validate_command.add_parser(commands)
+    policy_command.add_parser(commands)
     return parser
 
 
@@ -251,6 +252,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "diff": cmd_diff,
     "demo": cmd_demo,
     "validate": validate_command.run,
+    "policy": policy_command.run,
 }
 
 

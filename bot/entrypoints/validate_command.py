@@ -73,7 +73,7 @@ def _tree_path(file: Path) -> str:
         return absolute.as_posix().lstrip("/")
 
 
-def _collect(paths: list[str]) -> dict[str, tuple[str, bytes]]:
+def collect_manifests(paths: list[str]) -> dict[str, tuple[str, bytes]]:
     """tree path -> (path as the user wrote it, content)."""
     files: dict[str, tuple[str, bytes]] = {}
     for raw in paths:
@@ -150,7 +150,7 @@ def _json(findings: list[Finding], summary: ValidationSummary | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    files = _collect(args.paths)
+    files = collect_manifests(args.paths)
     schemas, prefixes = _schema_tree(args.schema_location or [])
     config = RepoConfig(
         clusters=tuple(ClusterConfig(v, v) for v in args.kubernetes_version or ()),
