@@ -154,34 +154,52 @@ def _findings_of(
     return outcome
 
 
+def _descend(value: Any, path: Sequence[str]) -> Any:
+    for part in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
 def evaluate_packages(
     compiled: CompiledPolicies,
     packages: Iterable[str],
     documents: Sequence[PolicyDocument],
     naming: RuleNaming,
 ) -> PolicyOutcome:
-    """Each package's rules for each document (conftest's default per-document mode)."""
-    total = PolicyOutcome()
+    """Each package's rules for each document (conftest's default per-document mode).
+
+    Packages under one root (`gitops_bot.security.x`, `gitops_bot.rbac.y`) are evaluated with a
+    single query of the root per document, then split: one engine call per resource, not one
+    per rule.
+    """
+    by_root: dict[str, list[str]] = {}
     for package in packages:
-        results = compiled.evaluate(f"data.{package}", [d.input for d in documents])
+        by_root.setdefault(package.split(".", 1)[0], []).append(package)
+    total = PolicyOutcome()
+    for root, members in sorted(by_root.items()):
+        results = compiled.evaluate(f"data.{root}", [d.input for d in documents])
         for doc, result in zip(documents, results, strict=True):
             if result.error:
                 total.findings.append(
                     Finding(
                         "policy-evaluation-failed",
                         Severity.ERROR,
-                        f"policy package {package} failed on this document: {result.error}",
+                        f"policies under {root} failed on this document: {result.error}",
                         doc.location,
                         doc.resource,
                         "fix the policy (or the data it reads); other documents were evaluated",
                     )
                 )
                 continue
-            if isinstance(result.value, Mapping):
-                found = _findings_of(package, result.value, doc, naming)
-                total.findings.extend(found.findings)
-                total.exceptions.extend(found.exceptions)
-                total.tally.add(found.tally)
+            for package in sorted(members):
+                value = _descend(result.value, package.split(".")[1:])
+                if isinstance(value, Mapping):
+                    found = _findings_of(package, value, doc, naming)
+                    total.findings.extend(found.findings)
+                    total.exceptions.extend(found.exceptions)
+                    total.tally.add(found.tally)
     return total
 
 

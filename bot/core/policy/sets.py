@@ -136,19 +136,23 @@ def builtin_set(modules: Sequence[PolicyModule], config: PolicyConfig) -> Policy
     """The built-in library minus disabled rule ids, with its parameters as data."""
     if not config.builtin or not modules:
         return None
-    chosen = tuple(m for m in modules if not is_test_module(m.path))
-    naming = _naming(chosen)
+    candidates = tuple(m for m in modules if not is_test_module(m.path))
+    naming = _naming(candidates)
     per_document: list[str] = []
     combined: list[str] = []
-    for module in chosen:
+    chosen: list[PolicyModule] = []
+    for module in candidates:
         package = package_of(module.source)
         meta = naming.metadata.get((package, ""))
-        if meta is None or not meta.rule_id or meta.rule_id in config.builtin_disabled:
-            continue  # helpers (lib.*) have no rule id; disabled rules are not evaluated
+        if meta is not None and meta.rule_id in config.builtin_disabled:
+            continue  # disabled rules are not even compiled
+        chosen.append(module)
+        if meta is None or not meta.rule_id:
+            continue  # helpers (lib.*) have no rule id and no rules of their own
         (combined if _wants_combined(meta) else per_document).append(package)
     return PolicySet(
         name="built-in",
-        modules=chosen,
+        modules=tuple(chosen),
         data={BUILTIN_DATA_ROOT: {"parameters": dict(config.parameters)}},
         per_document=tuple(sorted(per_document)),
         combined=tuple(sorted(combined)),
