@@ -9,6 +9,7 @@ from pathlib import Path
 from bot import __version__
 from bot.core.memory_tree import InMemoryTree
 from bot.core.policy.conftest import PolicyTally
+from bot.core.policy.gator_suite import CaseStatus, find_suites, run_suite
 from bot.core.policy.stage import evaluate_policies
 from bot.core.policy.unit_tests import run_tests
 from bot.core.render.revision import render_plain_target
@@ -22,6 +23,7 @@ from bot.core.report.format.github import format_github
 from bot.core.report.format.sarif import format_sarif
 from bot.core.tree_view import TreeView
 from bot.engines.builtin_policies import LIBRARY, load_builtin_policies
+from bot.engines.local_tree import LocalTree
 from bot.engines.regorus_worker import RegorusEngine
 from bot.entrypoints.validate_command import collect_manifests
 from bot.model.errors import PolicyCompileError, UsageError
@@ -79,6 +81,42 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     test.add_argument(
         "dirs", nargs="*", metavar="DIR", help=f"policy directories (default: {LIBRARY.name}/)"
     )
+    _add_verify(sub)
+
+
+def _add_verify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    verify = sub.add_parser(
+        "verify",
+        help="run Gatekeeper (gator) Suite files",
+        description="Find every gator Suite file under DIR and run its cases: each template "
+        "and constraint against each object, checking the violations asserted. Exit 1 when a "
+        "case fails.",
+    )
+    verify.add_argument("dir", nargs="?", default=".", metavar="DIR", help="default: .")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    root = Path(args.dir)
+    if not root.is_dir():
+        raise UsageError(f"{args.dir}: not a directory")
+    tree = LocalTree.open(root)
+    suites = find_suites(tree)
+    lines: list[str] = []
+    failed = passed = 0
+    for suite_path in suites:
+        result = run_suite(tree, suite_path, RegorusEngine(), BUDGET_SECONDS)
+        if result.error:
+            failed += 1
+            lines.append(f"FAIL: {suite_path}: {result.error}")
+        for case in result.cases:
+            label = case.status.value.upper()
+            where = f"{suite_path}: {case.test}" + (f" / {case.case}" if case.case else "")
+            lines.append(f"{label}: {where}" + (f" ({case.reason})" if case.reason else ""))
+            failed += case.status is CaseStatus.FAILED
+            passed += case.passed
+    lines.append(f"{len(suites)} suites, {passed} cases passed, {failed} failed")
+    _emit("\n".join(lines) + "\n", None)
+    return 1 if failed or not suites else 0
 
 
 def _read_dir(root: Path, prefix: str) -> dict[str, bytes]:
@@ -175,4 +213,6 @@ def _emit(text: str, output: str | None) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.policy_command == "check":
         return _check(args)
+    if args.policy_command == "verify":
+        return _verify(args)
     return _test(args)

@@ -1,12 +1,11 @@
 """Gatekeeper ConstraintTemplates and constraints on rendered resources, on the PolicyEngine port.
 
-Match semantics follow Gatekeeper's `pkg/mutation/match`: kinds, scope, namespaces and
-excludedNamespaces (prefix/suffix globs; a resource without a namespace is never disqualified),
-labelSelector, namespaceSelector and name. A namespaceSelector needs the labels of the
-resource's namespace: when that namespace is unknown, the constraint does not match and the
-MatchResult is `undecided` (Gatekeeper itself errors); `evaluate_gatekeeper` reports those as
-INFO problems. Findings are `gatekeeper-<constraint kind lower>`, ERROR for `deny`, WARNING for
-`warn` and `dryrun`.
+Matching follows Gatekeeper's `pkg/mutation/match`: kinds, scope, namespaces/excludedNamespaces
+(prefix/suffix globs; a resource without a namespace is never disqualified), labelSelector,
+namespaceSelector, name. A namespaceSelector needs the labels of the resource's namespace; when
+that namespace is unknown the constraint does not match and the result is `undecided` (Gatekeeper
+errors there), reported as an INFO problem. Findings are `gatekeeper-<constraint kind lower>`:
+ERROR for `deny`, WARNING for `warn` and `dryrun`; `scoped` takes its strongest action.
 """
 
 from __future__ import annotations
@@ -24,23 +23,25 @@ from bot.ports import CompiledPolicies, PolicyEngine, PolicyModule
 TEMPLATE_GROUP = "templates.gatekeeper.sh"
 CONSTRAINT_GROUP = "constraints.gatekeeper.sh"
 _ACTIONS = {"deny": Severity.ERROR, "warn": Severity.WARNING, "dryrun": Severity.WARNING}
+Namespaces = Mapping[str, Mapping[str, Any]]  # namespace name -> its labels
+_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 def _map(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _strs(value: Any) -> tuple[str, ...]:
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
-
-
-def _group(body: Mapping[str, Any]) -> str:
-    return ResourceKey.of(body).api_group
+    return tuple(str(v) for v in _list(value))
 
 
 @dataclass(frozen=True, slots=True)
 class ConstraintTemplate:
-    """`problem` non-empty: the template cannot be used (and says why)."""
+    """`problem` non-empty: the template cannot be used, and says why."""
 
     name: str
     kind: str
@@ -56,29 +57,24 @@ class ConstraintTemplate:
     @classmethod
     def parse(cls, body: Mapping[str, Any], origin: Location) -> ConstraintTemplate:
         spec = _map(body.get("spec"))
-        name = str(_map(body.get("metadata")).get("name") or "")
         kind = str(_map(_map(_map(spec.get("crd")).get("spec")).get("names")).get("kind") or "")
-        targets = spec.get("targets")
-        target = _map(targets[0]) if isinstance(targets, list) and targets else {}
+        target = _map((_list(spec.get("targets")) or [None])[0])
         rego, libs = target.get("rego"), target.get("libs")
-        codes = target.get("code") if rego is None else None
-        for code in codes if isinstance(codes, list) else []:
-            if _map(code).get("engine") == "Rego":  # the `code:` form (Rego next to CEL)
-                source = _map(_map(code).get("source"))
+        for code in _list(target.get("code")) if rego is None else []:
+            source = _map(_map(code).get("source"))
+            if _map(code).get("engine") == "Rego":  # the `code:` form, Rego next to CEL
                 rego, libs = source.get("rego"), source.get("libs")
         problem = ""
         if not kind:
             problem = "spec.crd.spec.names.kind is missing"
-        elif not isinstance(rego, str) or not rego.strip():
-            problem = "no Rego source in spec.targets[0] (CEL-only templates are not supported)"
-        elif not package_of(rego):
-            problem = "the Rego source has no package"
-        elif libs is not None and not (
-            isinstance(libs, list) and all(isinstance(lib, str) for lib in libs)
+        elif not isinstance(rego, str) or not package_of(rego):
+            problem = "spec.targets[0] has no Rego with a package (CEL-only is not supported)"
+        elif libs is not None and (
+            _list(libs) != libs or not all(isinstance(lib, str) for lib in libs)
         ):
             problem = "spec.targets[0].libs must be a list of strings"
-        rego_text = rego if isinstance(rego, str) else ""
-        return cls(name, kind, rego_text, _strs(libs), origin, problem)
+        name = str(_map(body.get("metadata")).get("name") or "")
+        return cls(name, kind, rego if isinstance(rego, str) else "", _strs(libs), origin, problem)
 
     def modules(self) -> tuple[PolicyModule, ...]:
         path = f"{self.origin.path}#{self.name or self.kind}"
@@ -97,27 +93,22 @@ class Constraint:
 
     @classmethod
     def parse(cls, body: Mapping[str, Any], origin: Location) -> Constraint:
-        spec = _map(body.get("spec"))
+        spec, key = _map(body.get("spec")), ResourceKey.of(body)
         action = str(spec.get("enforcementAction") or "deny").lower()
-        if action == "scoped":  # the strongest action of any enforcement point
-            scoped = [
-                str(_map(s).get("action")).lower()
-                for s in spec.get("scopedEnforcementActions") or []
-            ]
-            action = max(scoped, key=lambda a: _ACTIONS.get(a, Severity.ERROR), default="deny")
-        key = ResourceKey.of(body)
-        return cls(
-            key.kind,
-            key.name,
-            _map(spec.get("match")),
-            _map(spec.get("parameters")),
-            action,
-            origin,
-        )
+        if action == "scoped":
+            scoped = _list(spec.get("scopedEnforcementActions"))
+            actions = [str(_map(s).get("action")).lower() for s in scoped]
+            action = max(actions, key=lambda a: _ACTIONS.get(a, Severity.ERROR), default="deny")
+        match, parameters = _map(spec.get("match")), _map(spec.get("parameters"))
+        return cls(key.kind, key.name, match, parameters, action, origin)
 
     @property
     def severity(self) -> Severity:
         return _ACTIONS.get(self.enforcement_action, Severity.ERROR)
+
+    @property
+    def display(self) -> str:
+        return f"{self.kind}/{self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,26 +129,43 @@ def _glob(pattern: str, candidate: str) -> bool:
 
 
 def selector_matches(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:
-    """A Kubernetes LabelSelector; raises ValueError for a malformed one."""
-    for key, value in _map(selector.get("matchLabels")).items():
-        if key not in labels or str(labels[key]) != str(value):
-            return False
-    for expression in selector.get("matchExpressions") or []:
-        expr = _map(expression)
-        key, op, values = str(expr.get("key")), expr.get("operator"), _strs(expr.get("values"))
-        present = key in labels
+    """A Kubernetes LabelSelector; raises ValueError for an unknown operator."""
+    if any(
+        k not in labels or str(labels[k]) != str(v)
+        for k, v in _map(selector.get("matchLabels")).items()
+    ):
+        return False
+    for expression in _list(selector.get("matchExpressions")):
+        key, op = str(_map(expression).get("key")), _map(expression).get("operator")
+        present, values = key in labels, _strs(_map(expression).get("values"))
+        checks = {"Exists": present, "DoesNotExist": not present}
         value = str(labels.get(key))
-        checks = {
-            "In": present and value in values,
-            "NotIn": not present or value not in values,
-            "Exists": present,
-            "DoesNotExist": not present,
-        }
+        checks |= {"In": present and value in values, "NotIn": not present or value not in values}
         if op not in checks:
-            raise ValueError(f"unknown operator {op!r}")
-        if not checks[str(op)]:
+            raise ValueError(f"unknown labelSelector operator {op!r}")
+        if not checks[op]:
             return False
     return True
+
+
+def _kind_reason(m: Mapping[str, Any], key: ResourceKey) -> str:
+    for k in map(_map, _list(m.get("kinds"))):
+        kinds, groups = set(_strs(k.get("kinds"))), set(_strs(k.get("apiGroups")))
+        if (not kinds or {"*", key.kind} & kinds) and (not groups or {"*", key.api_group} & groups):
+            return ""
+    return f"kind {key.api_group}/{key.kind} is not in match.kinds" if m.get("kinds") else ""
+
+
+def _namespace_reason(m: Mapping[str, Any], ns: str, own_ns: str, is_ns: bool) -> str:
+    scope = m.get("scope")
+    if (scope == "Cluster" and ns and not is_ns) or (scope == "Namespaced" and (is_ns or not ns)):
+        return f"the resource is not in scope {scope}"
+    included = _strs(m.get("namespaces"))
+    if included and own_ns and not any(_glob(p, own_ns) for p in included):
+        return f"namespace {own_ns} is not in match.namespaces"
+    if own_ns and any(_glob(p, own_ns) for p in _strs(m.get("excludedNamespaces"))):
+        return f"namespace {own_ns} is in match.excludedNamespaces"
+    return ""
 
 
 def explain_match(
@@ -168,53 +176,35 @@ def explain_match(
     namespace: str | None = None,
 ) -> MatchResult:
     """Whether `constraint` applies to `body`. `namespace` overrides metadata.namespace (a
-    rendered resource's default namespace); `namespaces` gives known namespaces' labels."""
+    rendered resource's default namespace); `namespaces` maps known namespaces to labels."""
     m, key = constraint.match, ResourceKey.of(body)
-    meta = _map(body.get("metadata"))
-    labels = _map(meta.get("labels"))
+    labels = _map(_map(body.get("metadata")).get("labels"))
     ns = key.namespace if namespace is None else namespace
-    is_namespace = key.kind == "Namespace" and key.api_group == ""
-    own_ns = key.name if is_namespace else ns
-    kinds = [_map(k) for k in m.get("kinds") or []]
-    if kinds and not any(
-        (not _strs(k.get("kinds")) or {"*", key.kind} & set(_strs(k.get("kinds"))))
-        and (not _strs(k.get("apiGroups")) or {"*", key.api_group} & set(_strs(k.get("apiGroups"))))
-        for k in kinds
-    ):
-        return MatchResult(False, f"kind {key.api_group}/{key.kind} is not in match.kinds")
-    scope = m.get("scope")
-    if (scope == "Cluster" and ns and not is_namespace) or (
-        scope == "Namespaced" and (is_namespace or not ns)
-    ):
-        return MatchResult(False, f"the resource is not in scope {scope}")
-    included = _strs(m.get("namespaces"))
-    if included and own_ns and not any(_glob(p, own_ns) for p in included):
-        return MatchResult(False, f"namespace {own_ns} is not in match.namespaces")
-    if own_ns and any(_glob(p, own_ns) for p in _strs(m.get("excludedNamespaces"))):
-        return MatchResult(False, f"namespace {own_ns} is in match.excludedNamespaces")
-    try:
-        if "labelSelector" in m and not selector_matches(_map(m["labelSelector"]), labels):
-            return MatchResult(False, "labels do not match match.labelSelector")
-        ns_selector = m.get("namespaceSelector")
-        if ns_selector is not None and (is_namespace or ns):
-            ns_labels = labels if is_namespace else (namespaces or {}).get(ns)
-            if ns_labels is None:
-                reason = f"namespace {ns} is unknown, so match.namespaceSelector cannot be checked"
-                return MatchResult(False, reason, undecided=True)
-            if not selector_matches(_map(ns_selector), ns_labels):
-                return MatchResult(False, f"namespace {own_ns} does not match namespaceSelector")
-    except ValueError as error:
-        return MatchResult(False, f"invalid selector: {error}")
+    is_ns = key.kind == "Namespace" and key.api_group == ""
+    reason = _kind_reason(m, key) or _namespace_reason(m, ns, key.name if is_ns else ns, is_ns)
     name = str(m.get("name") or "")
-    if name and not _glob(name, key.name):
-        return MatchResult(False, f"name {key.name} does not match match.name {name}")
-    return MatchResult(True)
+    if not reason and name and not _glob(name, key.name):
+        reason = f"name {key.name} does not match match.name {name}"
+    ns_labels = {**labels, _NAME_LABEL: key.name} if is_ns else (namespaces or {}).get(ns)
+    try:
+        selector = m.get("labelSelector")
+        if not reason and selector is not None and not selector_matches(_map(selector), labels):
+            reason = "the labels do not match match.labelSelector"
+        if not reason and m.get("namespaceSelector") is not None and (is_ns or ns):
+            if ns_labels is None:
+                why = f"namespace {ns} is unknown, so match.namespaceSelector cannot be checked"
+                return MatchResult(False, why, undecided=True)
+            if not selector_matches(_map(m["namespaceSelector"]), ns_labels):
+                reason = f"namespace {ns} does not match match.namespaceSelector"
+    except ValueError as error:
+        reason = str(error)
+    return MatchResult(not reason, reason)
 
 
 def match(
     constraint: Constraint,
     body: Mapping[str, Any],
-    namespaces: Mapping[str, Mapping[str, Any]] | None = None,
+    namespaces: Namespaces | None = None,
     *,
     namespace: str | None = None,
 ) -> bool:
@@ -222,7 +212,7 @@ def match(
 
 
 def review_input(constraint: Constraint, body: Mapping[str, Any], namespace: str) -> Any:
-    """The `input` document Gatekeeper gives a template for one object at admission."""
+    """The `input` Gatekeeper gives a template for one object at admission."""
     key = ResourceKey.of(body)
     version = str(body.get("apiVersion") or "").rpartition("/")[2]
     kind = {"group": key.api_group, "version": version, "kind": key.kind}
@@ -231,22 +221,21 @@ def review_input(constraint: Constraint, body: Mapping[str, Any], namespace: str
     return {"review": review, "parameters": constraint.parameters}
 
 
-def inventory_data(bodies: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """`data.inventory` as Gatekeeper syncs it: cluster/<apiVersion>/<kind>/<name> and
-    namespace/<ns>/<apiVersion>/<kind>/<name>."""
+def inventory_data(objects: Iterable[tuple[Mapping[str, Any], str]]) -> dict[str, Any]:
+    """`data.inventory` from (body, namespace) pairs, laid out as Gatekeeper syncs it:
+    cluster/<apiVersion>/<kind>/<name> and namespace/<ns>/<apiVersion>/<kind>/<name>."""
     cluster: dict[str, Any] = {}
     by_ns: dict[str, Any] = {}
-    for body in bodies:
+    for body, namespace in objects:
         key, api_version = ResourceKey.of(body), str(body.get("apiVersion") or "")
-        root = by_ns.setdefault(key.namespace, {}) if key.namespace else cluster
+        root = by_ns.setdefault(namespace, {}) if namespace else cluster
         root.setdefault(api_version, {}).setdefault(key.kind, {})[key.name] = body
     return {"inventory": {"cluster": cluster, "namespace": by_ns}}
 
 
 def violation_messages(value: Any) -> list[str]:
     """The `msg` of each result of a template's `violation` rule."""
-    items = value if isinstance(value, list) else []
-    return [str(_map(i).get("msg", "")) if isinstance(i, Mapping) else str(i) for i in items]
+    return [str(i.get("msg", "")) if isinstance(i, Mapping) else str(i) for i in _list(value)]
 
 
 def find_gatekeeper_objects(
@@ -254,29 +243,21 @@ def find_gatekeeper_objects(
 ) -> tuple[list[ConstraintTemplate], list[Constraint]]:
     templates: list[ConstraintTemplate] = []
     constraints: list[Constraint] = []
-    for resource in resources:
-        group = _group(resource.body)
-        if group == TEMPLATE_GROUP and resource.key.kind == "ConstraintTemplate":
-            templates.append(ConstraintTemplate.parse(resource.body, resource.origin))
-        elif group == CONSTRAINT_GROUP:
-            constraints.append(Constraint.parse(resource.body, resource.origin))
+    for r in resources:
+        if r.key.api_group == TEMPLATE_GROUP and r.key.kind == "ConstraintTemplate":
+            templates.append(ConstraintTemplate.parse(r.body, r.origin))
+        elif r.key.api_group == CONSTRAINT_GROUP:
+            constraints.append(Constraint.parse(r.body, r.origin))
     return templates, constraints
 
 
 def namespace_labels(resources: Iterable[Resource]) -> dict[str, Mapping[str, Any]]:
-    """Labels of the rendered Namespaces, with the one Kubernetes adds to every namespace."""
+    """Labels of the rendered Namespaces, plus the one Kubernetes gives every namespace."""
     return {
-        r.key.name: {
-            **_map(_map(r.body.get("metadata")).get("labels")),
-            "kubernetes.io/metadata.name": r.key.name,
-        }
+        r.key.name: {**_map(_map(r.body.get("metadata")).get("labels")), _NAME_LABEL: r.key.name}
         for r in resources
         if r.key.kind == "Namespace" and r.key.api_group == ""
     }
-
-
-def _problem(rule: str, severity: Severity, message: str, where: Location, **meta: str) -> Finding:
-    return Finding(rule, severity, message, where, metadata=meta)
 
 
 def evaluate_gatekeeper(
@@ -285,42 +266,30 @@ def evaluate_gatekeeper(
     resources: Sequence[Resource],
     engine: PolicyEngine,
     budget_seconds: float,
-    known_namespaces: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    known_namespaces: Namespaces | None = None,
 ) -> tuple[list[Finding], list[Finding]]:
-    """(findings, problems): every constraint against every resource it matches."""
+    """(findings, problems): every constraint against every resource it matches.
+    `known_namespaces` adds namespaces (name -> labels) that are not among the resources."""
     findings: list[Finding] = []
     problems: list[Finding] = []
+    for c in (c for c in constraints if c.kind not in {t.kind for t in templates}):
+        why = f"constraint {c.display}: no ConstraintTemplate defines kind {c.kind}"
+        problems.append(Finding("gatekeeper-template-missing", Severity.WARNING, why, c.origin))
     namespaces = {**(known_namespaces or {}), **namespace_labels(resources)}
-    data = inventory_data(r.body for r in resources)
-    kinds = {t.kind for t in templates if t.kind}
-    for c in constraints:
-        if c.kind not in kinds:
-            message = f"constraint {c.kind}/{c.name}: no ConstraintTemplate defines kind {c.kind}"
-            problems.append(
-                _problem("gatekeeper-template-missing", Severity.WARNING, message, c.origin)
-            )
-    for template in templates:
-        if template.problem:
-            message = (
-                f"ConstraintTemplate {template.name} ({template.origin.path}): {template.problem}"
-            )
-            problems.append(
-                _problem("gatekeeper-template-invalid", Severity.ERROR, message, template.origin)
-            )
-            continue
+    data = inventory_data((r.body, r.key.namespace) for r in resources)
+    for t in templates:
         try:
-            compiled = engine.compile(template.modules(), data, budget_seconds)
+            if t.problem:
+                raise PolicyCompileError(t.problem, t.origin)
+            compiled = engine.compile(t.modules(), data, budget_seconds)
         except PolicyCompileError as error:
-            message = (
-                f"ConstraintTemplate {template.name} ({template.origin.path}): {error.message}"
-            )
-            problems.append(
-                _problem("gatekeeper-template-invalid", Severity.ERROR, message, template.origin)
-            )
+            why = f"ConstraintTemplate {t.name} ({t.origin.path}): {error.message}"
+            problems.append(Finding("gatekeeper-template-invalid", Severity.ERROR, why, t.origin))
             continue
         try:
-            for constraint in (c for c in constraints if c.kind == template.kind):
-                found, trouble = _check(compiled, template, constraint, resources, namespaces)
+            for constraint in (c for c in constraints if c.kind == t.kind):
+                found, trouble = _check(compiled, t, constraint, resources, namespaces)
                 findings += found
                 problems += trouble
         finally:
@@ -333,57 +302,39 @@ def _check(
     template: ConstraintTemplate,
     constraint: Constraint,
     resources: Sequence[Resource],
-    namespaces: Mapping[str, Mapping[str, Any]],
+    namespaces: Namespaces,
 ) -> tuple[list[Finding], list[Finding]]:
-    meta = {"constraint": f"{constraint.kind}/{constraint.name}", "template": template.name}
+    meta = {"constraint": constraint.display, "template": template.name}
     targets: list[Resource] = []
     unknown: set[str] = set()
     for r in resources:
-        result = explain_match(constraint, r.body, namespaces, namespace=r.key.namespace)
-        if result.matched:
-            targets.append(r)
-        elif result.undecided:
-            unknown.add(r.key.namespace)
+        matched = explain_match(constraint, r.body, namespaces, namespace=r.key.namespace)
+        targets += [r] if matched.matched else []
+        unknown |= {r.key.namespace} if matched.undecided else set()
     problems: list[Finding] = []
     if unknown:
-        message = (
-            f"constraint {meta['constraint']} has a namespaceSelector, but namespaces "
+        why = (
+            f"constraint {constraint.display} has a namespaceSelector, but namespace(s) "
             f"{', '.join(sorted(unknown))} are not rendered: their resources were not checked"
         )
+        where = constraint.origin
         problems.append(
-            _problem(
-                "gatekeeper-namespace-unknown", Severity.INFO, message, constraint.origin, **meta
-            )
+            Finding("gatekeeper-namespace-unknown", Severity.INFO, why, where, None, metadata=meta)
         )
     inputs = [review_input(constraint, r.body, r.key.namespace) for r in targets]
-    results = compiled.evaluate(f"data.{template.package}.violation", inputs)
+    outcomes = compiled.evaluate(f"data.{template.package}.violation", inputs)
     findings: list[Finding] = []
-    for resource, result in zip(targets, results, strict=True):
-        if result.error:
-            message = (
-                f"{resource.key.display()}: template {template.name} "
-                f"({template.origin.path}) failed: {result.error}"
-            )
+    rule, severity = f"gatekeeper-{constraint.kind.lower()}", constraint.severity
+    action = {**meta, "enforcement_action": constraint.enforcement_action}
+    for r, outcome in zip(targets, outcomes, strict=True):
+        if outcome.error:
+            why = f"{r.key.display()}: {template.name} ({template.origin.path}): {outcome.error}"
             problems.append(
                 Finding(
-                    "policy-evaluation-failed",
-                    Severity.ERROR,
-                    message,
-                    resource.origin,
-                    resource.key,
-                    metadata=meta,
+                    "policy-evaluation-failed", Severity.ERROR, why, r.origin, r.key, metadata=meta
                 )
             )
-            continue
-        for msg in violation_messages(result.value):
-            findings.append(
-                Finding(
-                    f"gatekeeper-{constraint.kind.lower()}",
-                    constraint.severity,
-                    f"{resource.key.display()}: {msg}",
-                    resource.origin,
-                    resource.key,
-                    metadata={**meta, "enforcement_action": constraint.enforcement_action},
-                )
-            )
+        for msg in violation_messages(outcome.value):
+            why = f"{r.key.display()}: {msg}"
+            findings.append(Finding(rule, severity, why, r.origin, r.key, metadata=action))
     return findings, problems

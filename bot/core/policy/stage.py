@@ -12,6 +12,7 @@ from bot.core.policy.conftest import (
     combined,
     evaluate_packages,
 )
+from bot.core.policy.gatekeeper import evaluate_gatekeeper, find_gatekeeper_objects
 from bot.core.policy.sets import PolicySet, builtin_set, repository_sets
 from bot.core.tree_view import TreeView
 from bot.model.errors import PolicyCompileError, PolicyEngineError
@@ -101,7 +102,8 @@ def evaluate_policies(
     library = builtin_set(builtin, config)
     if library is not None:
         sets.append(library)
-    if not sets:
+    templates, constraints = find_gatekeeper_objects(resources)
+    if not sets and not constraints:
         return findings, [], None
     documents = [PolicyDocument(dict(r.body), r.origin, r.key) for r in resources]
     exceptions: list[Finding] = []
@@ -115,6 +117,13 @@ def evaluate_policies(
         findings.extend(outcome.findings)
         exceptions.extend(outcome.exceptions)
         tally.add(outcome.tally)
+    if constraints:
+        violations, problems = evaluate_gatekeeper(
+            templates, constraints, resources, engine, config.budget_seconds
+        )
+        findings += violations + problems
+        tally.failures += sum(1 for v in violations if v.severity is Severity.ERROR)
+        tally.warnings += sum(1 for v in violations if v.severity is not Severity.ERROR)
     summary = PolicySummary(
         engine=engine.name,
         policy_sets=len(sets),
