@@ -12,18 +12,44 @@ README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 
 def _subparser(name):
     parser = build_parser()
-    action = next(a for a in parser._actions if a.dest == "command")
-    return action.choices[name]
+    for part in name.split():
+        action = next(a for a in parser._actions if a.dest in ("command", "policy_command"))
+        parser = action.choices[part]
+    return parser
 
 
-@pytest.mark.parametrize("command", ["review", "render", "diff", "demo", "validate"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "review",
+        "render",
+        "diff",
+        "demo",
+        "validate",
+        "policy check",
+        "policy test",
+        "policy verify",
+    ],
+)
 def test_readme_shows_the_exact_usage(command, monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
     usage = _subparser(command).format_usage().strip()
     assert usage in README, f"README's usage block for `{command}` is out of date:\n{usage}"
 
 
-@pytest.mark.parametrize("command", ["review", "render", "diff", "demo", "validate"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "review",
+        "render",
+        "diff",
+        "demo",
+        "validate",
+        "policy check",
+        "policy test",
+        "policy verify",
+    ],
+)
 def test_every_option_is_documented(command):
     for action in _subparser(command)._actions:
         for flag in action.option_strings:

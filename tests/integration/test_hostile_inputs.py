@@ -526,7 +526,10 @@ def test_helm_chart_renders_when_helm_is_present(make_pr: MakePR, run_cli: RunCl
     """The control for the case above: the same chart change renders and diffs."""
     run = run_cli(pr_with(make_pr, CHART_BASE, {"charts/app/values.yaml": "replicas: 2\n"}))
 
-    assert run.findings() == []
+    # The chart sets no namespace: only the built-in library's default-namespace warning.
+    assert [(f["rule_id"], f["severity"]) for f in run.findings()] == [
+        ("default-namespace", "warning")
+    ]
     (diff,) = run.diffs("helm:charts/app")
     assert diff["resource"] == {"group": "", "kind": "ConfigMap", "namespace": "", "name": "app"}
     assert diff["fields"] == [{"path": "data.replicas", "change": "modified"}]
