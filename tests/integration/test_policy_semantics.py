@@ -243,3 +243,22 @@ def test_change_aware_rules_see_base_and_head():
         ("change.deny", Severity.ERROR, "deleting a PVC loses its data"),
         ("change.warn", Severity.WARNING, "replicas drop by more than half"),
     ]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'http.send({"method": "get", "url": "http://127.0.0.1:9"})',
+        'net.lookup_ip_addr("example.com")',
+        "opa.runtime().env",
+    ],
+    ids=["http-send", "dns", "environment"],
+)
+def test_network_and_environment_builtins_are_refused(call):
+    files = {"policy/leak.rego": f'package main\n\nleak := {call}\n\ndeny contains "x" if leak\n'}
+    findings, _, summary = run(files)
+    assert [(f.rule_id, f.location.display()) for f in findings] == [
+        ("policy-invalid", "policy/leak.rego:3")
+    ]
+    assert "is not allowed: policies get no network access and no environment" in findings[0].message
+    assert summary.tests == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.core.policy.builtins_guard import forbidden_builtins
 from bot.core.policy.conftest import (
     PolicyDocument,
     PolicyOutcome,
@@ -52,6 +53,10 @@ def _evaluate_set(
     changes: Sequence[ChangedResource],
     budget: float,
 ) -> PolicyOutcome:
+    for module in policy_set.modules:
+        refused = forbidden_builtins(module)
+        if refused is not None:
+            raise refused
     compiled = engine.compile(policy_set.modules, policy_set.data, budget)
     try:
         outcome = evaluate_packages(compiled, policy_set.per_document, documents, policy_set.naming)
