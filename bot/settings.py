@@ -6,12 +6,13 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HELM_ENV = "GITOPS_BOT_HELM"
 KUSTOMIZE_ENV = "GITOPS_BOT_KUSTOMIZE"
 WORK_DIR_ENV = "GITOPS_BOT_WORK_DIR"
+OPA_TOKEN_ENV = "GITOPS_BOT_OPA_TOKEN"  # noqa: S105 - the name of the variable, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Settings:
     helm: ToolBinary
     kustomize: ToolBinary
     work_dir: str | None = None
+    opa_token: str = field(default="", repr=False)  # never printed
 
     def tools(self) -> Mapping[str, ToolBinary]:
         return {"helm": self.helm, "kustomize": self.kustomize}
@@ -68,4 +70,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         helm=_resolve_helm(source),
         kustomize=_resolve_kustomize(source),
         work_dir=source.get(WORK_DIR_ENV) or None,
+        opa_token=source.get(OPA_TOKEN_ENV, ""),
     )

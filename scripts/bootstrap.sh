@@ -13,6 +13,10 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[dev,tools]"
+# Test-only: the real OPA engine (Go, via ctypes) behind the loopback OPA server in the tests.
+# Its metadata asks for Python 3.14, but the wheel is a ctypes binding that runs on 3.11.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --ignore-requires-python \
+    opa-golib-python-bindings==0.4.4
 
 if ! "$VENV/bin/kubectl" version --client >/dev/null 2>&1; then
     tmp=$(mktemp -d)

@@ -7,6 +7,9 @@ from bot.engines.workspace import Workspace
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
+# The loopback OPA server (real OPA semantics behind OPA's REST API), for any test that asks.
+pytest_plugins = ["tests.engines.opa_loopback"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

@@ -23,6 +23,7 @@ from bot.core.report.format.text import format_text
 from bot.engines.builtin_policies import load_builtin_policies
 from bot.engines.git_tree import GitTree, resolve_revision
 from bot.engines.local_tree import LocalTree
+from bot.engines.opa_server import OpaServerEngine
 from bot.engines.regorus_worker import RegorusEngine
 from bot.engines.runner import SandboxedRunner
 from bot.engines.schema_catalog import JsonSchemaCatalog
@@ -152,6 +153,7 @@ def _ports(stack: ExitStack) -> Ports:
         schemas=JsonSchemaCatalog(),
         policies=RegorusEngine(),
         builtin_policies=load_builtin_policies(),
+        opa_server=lambda url: OpaServerEngine(url, token=settings.opa_token),
     )
 
 

@@ -5,8 +5,10 @@ from dataclasses import replace
 import pytest
 
 from bot.core.memory_tree import InMemoryTree
+from bot.core.pipeline import Ports
 from bot.core.policy.stage import ChangedResource, evaluate_policies
 from bot.core.tree_view import TreeView
+from bot.engines.opa_server import OpaServerEngine
 from bot.engines.regorus_worker import RegorusEngine
 from bot.model.finding import Severity
 from bot.model.repo_config import PolicyConfig
@@ -260,5 +262,31 @@ def test_network_and_environment_builtins_are_refused(call):
     assert [(f.rule_id, f.location.display()) for f in findings] == [
         ("policy-invalid", "policy/leak.rego:3")
     ]
-    assert "is not allowed: policies get no network access and no environment" in findings[0].message
+    assert (
+        "is not allowed: policies get no network access and no environment" in findings[0].message
+    )
     assert summary.tests == 0
+
+
+# Engine parity: the same conftest semantics through a real OPA (its Go engine behind OPA's REST
+# API on a loopback server), selected the way a repository selects it: `opa.url`.
+V1_CASES = [c for c in CASES if c.id != "rego-v0-directory"]  # the loopback OPA parses v1 only
+
+
+@pytest.mark.parametrize(("files", "config", "expected", "tally"), V1_CASES)
+def test_opa_server_gives_the_same_findings(opa_server, files, config, expected, tally):
+    ports = Ports(runner=None, schemas=None, policies=RegorusEngine(), opa_server=OpaServerEngine)  # type: ignore[arg-type]
+    engine = ports.policy_engine(opa_server.url)
+    assert engine.name == "opa"
+    tree = TreeView(InMemoryTree({k: v.encode() for k, v in files.items()}), 1 << 20)
+    findings, _, summary = evaluate_policies(
+        engine, config, trusted=tree, builtin=(), resources=RESOURCES, changes=()
+    )
+    assert brief(findings) == expected
+    assert (
+        summary.tests,
+        summary.passed,
+        summary.warnings,
+        summary.failures,
+        summary.exceptions,
+    ) == tally
