@@ -9,6 +9,7 @@ of the child, handled the same way.
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -33,6 +34,7 @@ def _serve(
     current: Any,
     started: Any,
 ) -> None:
+    faulthandler.disable()  # an aborted evaluation is the parent's to report, not a crash dump
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
     # regorus prints allocation failures and backtraces to stderr; the parent reports them.
     with open(os.devnull, "wb") as devnull:  # noqa: PTH123

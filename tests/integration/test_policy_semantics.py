@@ -165,10 +165,28 @@ def test_conftest_semantics(files, config, expected, tally):
     assert len(exceptions) == tally[4]
 
 
-def test_approvers_from_metadata_travel_with_the_finding():
-    files = dict(CASES[-1].values[0])
+def test_a_violation_with_approvers_is_an_approval_requirement_not_a_failure():
+    files = {
+        "policy/m.rego": "# METADATA\n# custom:\n#   id: no-host-network\n#   approvers: [platform, '@alice']\n"
+        'package main\ndeny contains "host" if input.spec.hostNetwork\n'
+    }
     (finding,), _, _ = run(files)
-    assert finding.metadata["approvers"] == "platform"
+    assert finding.severity is Severity.WARNING
+    assert (finding.metadata["approvers"], finding.metadata["requires_approval"]) == (
+        "platform,@alice",
+        "true",
+    )
+
+
+def test_recursive_rules_are_a_clear_error():
+    findings, _, _ = run(
+        {"policy/r.rego": 'package main\na := b\nb := a\ndeny contains "x" if a\n'}
+    )
+    assert [(f.rule_id, f.location.display()) for f in findings] == [
+        ("policy-evaluation-failed", "apps/pod.yaml:3"),
+        ("policy-evaluation-failed", "apps/cm.yaml:1"),
+    ]
+    assert "recursion detected when evaluating rule: (policy/r.rego:2:1)" in findings[0].message
 
 
 def test_parse_error_names_file_line_and_column():

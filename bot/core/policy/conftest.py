@@ -121,6 +121,10 @@ def _findings_of(
         results = _as_list(rule_value)
         outcome.tally.tests += 1
         rule_id, severity, meta = naming.describe(package, rule, kind)
+        if meta.approvers:
+            # Named approvers may accept the violation: it becomes an approval requirement for
+            # the approval gate, not a hard failure of the review.
+            severity = Severity.WARNING
         if results and suffix and suffix in excepted:
             outcome.tally.exceptions += 1
             target = outcome.exceptions
@@ -140,6 +144,7 @@ def _findings_of(
                 metadata["details"] = json.dumps(details, sort_keys=True)
             if meta.approvers:
                 metadata["approvers"] = ",".join(meta.approvers)
+                metadata["requires_approval"] = "true"
             target.append(
                 Finding(
                     rule_id,
