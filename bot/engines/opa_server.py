@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import itertools
 import json
 import re
 import secrets
@@ -34,19 +33,14 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from opa_client import OpaClient
 from opa_client.errors import RegoParseError
 
-from bot.core.policy.builtins_guard import (
-    dotted_name,
-    forbidden_builtins,
-    line_and_column,
-    rego_tokens,
-)
+from bot.core.policy.builtins_guard import forbidden_builtins
+from bot.core.policy.rego_namespace import Upload, dependency_order, namespaced
 from bot.model.errors import PolicyCompileError, PolicyEngineError
 from bot.model.resource import Location
 from bot.ports import PolicyModule, PolicyResult
@@ -68,75 +62,7 @@ results := [r | some x in input.items; r := one with input as x]
 """
 
 
-@dataclass(frozen=True, slots=True)
-class _Upload:
-    """A module as uploaded, the packages it refers to (`data.a.b` → ("a", "b")), and the text
-    inserted into each line as (column in the uploaded text, length)."""
-
-    policy_id: str
-    module: PolicyModule
-    source: str
-    package: tuple[str, ...]
-    refs: frozenset[tuple[str, ...]]
-    inserted: Mapping[int, list[tuple[int, int]]]
-
-
-def _namespaced(module: PolicyModule, ns: str, number: int) -> _Upload:
-    tokens, source = rego_tokens(module.source), module.source
-    pairs = itertools.pairwise(tokens)
-    v1_import = any(t.text == "import" and u.text in ("rego", "future") for t, u in pairs)
-    inserts: list[tuple[int, str]] = []
-    package: tuple[str, ...] = ()
-    refs: set[tuple[str, ...]] = set()
-    for i, token in enumerate(tokens):
-        after = tokens[i + 1 : i + 3]
-        if token.kind != "name" or (i and tokens[i - 1].text == "."):
-            continue
-        if token.text == "package" and not package and after and after[0].kind == "name":
-            package = tuple(dotted_name(tokens, i + 1).split("."))
-            inserts.append((after[0].offset, f"{ns}."))
-            newline = source.find("\n", token.offset)
-            line_end = len(source) if newline < 0 else newline
-            last = [t for t in tokens if t.offset < line_end][-1]
-            if not module.rego_v0 and not v1_import:
-                inserts.append((last.offset + len(last.text), " import rego.v1"))
-        elif token.text == "data":
-            inserts.append((token.offset + len("data"), f".{ns}"))
-            dotted = len(after) == 2 and after[0].text == "." and after[1].kind == "name"
-            refs.add(tuple(dotted_name(tokens, i + 2).split(".")) if dotted else ())
-    pieces: list[str] = []
-    inserted: dict[int, list[tuple[int, int]]] = {}
-    done = 0
-    for offset, text in sorted(inserts):
-        line, column = line_and_column(source, offset)
-        column += sum(n for _, n in inserted.get(line, []))
-        inserted.setdefault(line, []).append((column, len(text)))
-        pieces += [source[done:offset], text]
-        done = offset
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", module.path)
-    uploaded = "".join([*pieces, source[done:]])
-    return _Upload(f"{ns}/{number}_{safe}", module, uploaded, package, frozenset(refs), inserted)
-
-
-def _dependency_order(uploads: list[_Upload]) -> list[_Upload]:
-    """Modules after the packages they refer to (OPA resolves references at PUT time); stable,
-    a cycle is broken in the given order, same-package references are left to retries."""
-
-    def needs(user: _Upload, other: _Upload) -> bool:
-        size = len(other.package)
-        return user.package != other.package and any(
-            r[:size] == other.package or other.package[: len(r)] == r for r in user.refs
-        )
-
-    remaining, ordered = list(uploads), []
-    while remaining:
-        free = [u for u in remaining if not any(needs(u, o) for o in remaining if o is not u)]
-        ordered.append((free or remaining)[0])
-        remaining.remove(ordered[-1])
-    return ordered
-
-
-def _waits(item: tuple[_Upload, list[Any]], failed: list[tuple[_Upload, list[Any]]]) -> bool:
+def _waits(item: tuple[Upload, list[Any]], failed: list[tuple[Upload, list[Any]]]) -> bool:
     """Whether a module only misses a name that another failing module defines."""
     names = {(f or v).rsplit(".", 1)[-1] for f, v in _MISSING.findall(str(item[1]))}
     return any(
@@ -231,7 +157,7 @@ class OpaServerPolicies:
         self._server, self._client = server, server.client()
         self._budget, self._batch_size = max(budget_seconds, 0.001), batch_size
         self._ns = f"gitops_bot_{secrets.token_hex(6)}"
-        self._uploads: dict[str, _Upload] = {}
+        self._uploads: dict[str, Upload] = {}
         self._policy_ids: list[str] = []  # in upload order; close() deletes in reverse
         self._helpers: dict[str, str] = {}  # query -> URL path of its batch rule
         self._data = False
@@ -242,9 +168,9 @@ class OpaServerPolicies:
             self._data = True
             with self._talking():
                 self._client.update_or_create_data(dict(data), self._ns)
-        pending = _dependency_order([_namespaced(m, self._ns, i) for i, m in enumerate(modules)])
+        pending = dependency_order([namespaced(m, self._ns, i) for i, m in enumerate(modules)])
         while pending:  # another pass while same-package references resolve one by one
-            failed: list[tuple[_Upload, list[Any]]] = []
+            failed: list[tuple[Upload, list[Any]]] = []
             for upload in pending:
                 self._uploads[upload.policy_id] = upload
                 errors = self._put(upload.policy_id, upload.source)
@@ -295,7 +221,7 @@ class OpaServerPolicies:
         where = self._where(error)
         return f"{text} ({where.path}:{where.line}:{where.column})" if where else text
 
-    def _compile_error(self, upload: _Upload, errors: list[Any]) -> PolicyCompileError:
+    def _compile_error(self, upload: Upload, errors: list[Any]) -> PolicyCompileError:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         v0 = upload.module.rego_v0 and any(m in str(errors) for m in _V0_MARKERS)
         return PolicyCompileError(
