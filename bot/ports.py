@@ -177,3 +177,77 @@ class PolicyEngine(Protocol):
         """Raises PolicyCompileError (with file, line and column) for a module that does not
         parse or compile. `budget_seconds` bounds each single evaluation."""
         ...
+
+
+class SignatureKind(StrEnum):
+    NONE = "none"
+    GPG = "gpg"
+    SSH = "ssh"
+    X509 = "x509"
+
+
+class SignatureStatus(StrEnum):
+    """What a verifier concluded about one signature, before identity and policy are applied."""
+
+    GOOD = "good"
+    BAD = "bad"  # the signature does not match the payload (tampered, or wrong key)
+    UNKNOWN_KEY = "unknown-key"  # made by a key the trusted signers do not contain
+    EXPIRED_KEY = "expired-key"
+    REVOKED_KEY = "revoked-key"
+    UNTRUSTED_ROOT = "untrusted-root"  # X.509: no chain to a trusted root
+    UNSUPPORTED = "unsupported"  # a kind this verifier cannot check
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedSigners:
+    """Trust material read from the BASE revision (file contents, not paths)."""
+
+    gpg_public_keys: bytes = b""  # ASCII-armored or binary public keys
+    gpg_fingerprints: frozenset[str] = frozenset()  # allow-list; empty: every key given
+    ssh_allowed_signers: bytes = b""  # ssh-keygen ALLOWED SIGNERS format
+    x509_roots: bytes = b""  # PEM
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    status: SignatureStatus
+    signer: str = ""  # GPG fingerprint, SSH principal, X.509 subject/email
+    identities: tuple[str, ...] = ()  # emails the signing key vouches for (GPG uids, SSH principal)
+    reason: str = ""  # the tool's words, for the report
+
+
+class SignatureVerifier(Protocol):
+    """Verifies detached signatures of commit payloads with real tools (gpgv, ssh-keygen)."""
+
+    def verify(
+        self,
+        kind: SignatureKind,
+        payload: bytes,
+        signature: bytes,
+        trusted: TrustedSigners,
+        signed_at: int,
+        principal: str,
+    ) -> SignatureCheck:
+        """`signed_at`: the commit time (Unix seconds), for key validity windows;
+        `principal`: the identity the signature must be made by (SSH allowed signers)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CommitObject:
+    """A commit as git stores it: the raw object, and the fields the verdict needs."""
+
+    sha: str
+    raw: bytes
+    parents: tuple[str, ...]
+    author_email: str
+    committer_name: str
+    committer_email: str
+    committed_at: int
+    summary: str  # first line of the message
+
+
+class CommitLog(Protocol):
+    def commits(self, base: str, head: str) -> list[CommitObject]:
+        """Every commit reachable from head and not from base, oldest first."""
+        ...
