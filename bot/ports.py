@@ -224,6 +224,7 @@ class SignatureVerifier(Protocol):
         kind: SignatureKind,
         payload: bytes,
         signature: bytes,
+        *,
         trusted: TrustedSigners,
         signed_at: int,
         principal: str,

@@ -13,6 +13,7 @@ from bot.core.render.discovery import discover_targets
 from bot.core.render.revision import render_targets
 from bot.core.report.build import build_report
 from bot.core.safe_yaml import YamlLoad
+from bot.core.signatures.stage import check_signatures
 from bot.core.tree_view import TreeView
 from bot.core.trusted_inputs import TrustedInputs, load_trusted_inputs
 from bot.core.validate.stage import rendered_head_resources, validate_head
@@ -24,7 +25,16 @@ from bot.model.render import RenderTarget, TargetRender
 from bot.model.repo_config import CONFIG_PATH
 from bot.model.report import Report
 from bot.model.resource import Resource
-from bot.ports import CommandRunner, PolicyEngine, PolicyModule, RepoTree, SchemaCatalog
+from bot.model.signatures import CommitVerdict
+from bot.ports import (
+    CommandRunner,
+    CommitLog,
+    PolicyEngine,
+    PolicyModule,
+    RepoTree,
+    SchemaCatalog,
+    SignatureVerifier,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,8 @@ class Ports:
     policies: PolicyEngine  # the embedded engine
     builtin_policies: tuple[PolicyModule, ...] = ()
     opa_server: Callable[[str], PolicyEngine] | None = None  # builds a client for `opa.url`
+    commit_log: CommitLog | None = None  # None: signatures are not checked (no git history)
+    signature_verifier: SignatureVerifier | None = None
 
     def policy_engine(self, opa_url: str) -> PolicyEngine:
         if opa_url and self.opa_server is not None:
@@ -113,6 +125,17 @@ def review(
         resources=head_resources,
         changes=changed_resources(diffs, base_renders, head_renders),
     )
+    signatures: tuple[CommitVerdict, ...] | None = None
+    signature_problems: list[Finding] = []
+    if ports.commit_log and ports.signature_verifier and change.base.commit and change.head.commit:
+        verdicts, signature_problems = check_signatures(
+            ports.commit_log.commits(change.base.commit, change.head.commit),
+            ports.signature_verifier,
+            trusted_view,
+            config.signatures,
+            (f.path for f in files),
+        )
+        signatures = tuple(verdicts)
     notes = [f"Configuration: {trusted.source}."]
     if any(f.path == CONFIG_PATH for f in files):
         notes.append(
@@ -124,12 +147,13 @@ def review(
         files=files,
         coverage=coverage,
         diffs=diffs,
-        findings=(*render_findings, *validation_findings, *policy_findings),
+        findings=(*render_findings, *validation_findings, *policy_findings, *signature_problems),
         ignored=exceptions,
         notes=notes,
         fail_on=config.fail_on,
         validation=validation,
         policy=policy,
+        signatures=signatures,
     )
 
 

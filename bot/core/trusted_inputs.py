@@ -12,6 +12,7 @@ from bot.core.config.sections import (
     diff_config,
     policy_config,
     render_config,
+    signature_config,
     validation_config,
 )
 from bot.core.safe_yaml import YamlLimits, load_yaml_documents
@@ -47,6 +48,7 @@ def parse_config(content: bytes) -> RepoConfig:
         diff=diff_config(reader, reader.section(top, "", "diff")),
         clusters=clusters(reader, reader.mapping(top, "", "clusters")),
         validation=validation_config(reader, reader.section(top, "", "validation")),
+        signatures=signature_config(reader, reader.section(top, "", "signatures")),
         policies=policy_config(
             reader, reader.section(top, "", "policies"), reader.section(top, "", "opa")
         ),

@@ -90,6 +90,21 @@ class PolicyConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SignatureConfig:
+    """Which commits must be signed, and by whom (files read from the base revision)."""
+
+    require: str = "none"  # "all" | "none" | "paths"
+    required_paths: tuple[str, ...] = ()  # with require: paths, globs of changed files
+    ssh_allowed_signers: str = ".gitops-bot/allowed_signers"
+    gpg_keys: str = ".gitops-bot/trusted-keys.asc"
+    gpg_fingerprints: tuple[str, ...] = ()  # allow-list; empty: every key in gpg_keys
+    x509_roots: str = ".gitops-bot/x509-roots.pem"
+    identity: str = "committer"  # "committer" | "author" | "any"
+    forge_commits: str = "allow"  # "allow" | "deny": merges/squashes made by the forge's UI
+    people: Mapping[str, str] = field(default_factory=dict)  # signer identity -> person/team
+
+
+@dataclass(frozen=True, slots=True)
 class RepoConfig:
     """Everything the repository says about how it wants to be reviewed."""
 
@@ -99,3 +114,4 @@ class RepoConfig:
     clusters: tuple[ClusterConfig, ...] = ()  # none: validate against the newest version
     validation: ValidationConfig = field(default_factory=ValidationConfig)
     policies: PolicyConfig = field(default_factory=PolicyConfig)
+    signatures: SignatureConfig = field(default_factory=SignatureConfig)

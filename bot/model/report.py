@@ -11,6 +11,7 @@ from bot.model.diff import ChangeKind, ResourceDiff
 from bot.model.finding import Finding, Severity
 from bot.model.policy import PolicySummary
 from bot.model.render import CoverageEntry, CoverageStatus
+from bot.model.signatures import CommitVerdict
 from bot.model.validation import ValidationSummary
 
 REPORT_SCHEMA = "gitops-bot/report/v1"
@@ -76,6 +77,7 @@ class Report:
     fail_on: Severity | None = Severity.ERROR
     validation: ValidationSummary | None = None  # None: not run (switched off, or no versions)
     policy: PolicySummary | None = None  # None: no policies to evaluate, or switched off
+    signatures: tuple[CommitVerdict, ...] | None = None  # None: not checked (no commit range)
 
     def plan(self) -> Plan:
         counts = Counter(d.change for d in self.diffs)

@@ -13,7 +13,27 @@ from bot.model.resource import Location
 SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 
 KNOWN_KEYS = {
-    "": {"version", "fail_on", "render", "diff", "clusters", "validation", "policies", "opa"},
+    "": {
+        "version",
+        "fail_on",
+        "render",
+        "diff",
+        "clusters",
+        "validation",
+        "policies",
+        "opa",
+        "signatures",
+    },
+    "signatures": {
+        "require",
+        "ssh_allowed_signers",
+        "gpg_keys",
+        "gpg_fingerprints",
+        "x509_roots",
+        "identity",
+        "forge_commits",
+        "people",
+    },
     "policies": {
         "enabled",
         "paths",

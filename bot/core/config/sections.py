@@ -15,6 +15,7 @@ from bot.model.repo_config import (
     HelmReleaseConfig,
     PolicyConfig,
     RenderConfig,
+    SignatureConfig,
     ValidationConfig,
 )
 
@@ -157,3 +158,40 @@ def policy_config(
 
 def _dirs(values: tuple[str, ...] | None, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.strip("/") for v in values) if values is not None else default
+
+
+def _choice(
+    reader: ConfigReader, raw: Mapping[str, Any], key: str, allowed: tuple[str, ...]
+) -> str:
+    value = raw.get(key, allowed[0])
+    if value not in allowed:
+        raise reader.fail(f"signatures.{key}", f"{value!r} is not one of {', '.join(allowed)}")
+    return str(value)
+
+
+def signature_config(reader: ConfigReader, raw: Mapping[str, Any]) -> SignatureConfig:
+    defaults = SignatureConfig()
+    require = raw.get("require", "none")
+    paths: tuple[str, ...] = ()
+    if isinstance(require, Mapping):
+        paths = reader.strings(require, "signatures.require", "paths") or ()
+        if not paths or set(require) != {"paths"}:
+            raise reader.fail("signatures.require", "use all, none or {paths: [globs]}")
+        require = "paths"
+    elif require not in ("all", "none"):
+        raise reader.fail("signatures.require", f"{require!r}: use all, none or {{paths: [...]}}")
+    people = reader.mapping(raw, "signatures", "people")
+    return SignatureConfig(
+        require=str(require),
+        required_paths=paths,
+        ssh_allowed_signers=str(raw.get("ssh_allowed_signers", defaults.ssh_allowed_signers)),
+        gpg_keys=str(raw.get("gpg_keys", defaults.gpg_keys)),
+        gpg_fingerprints=tuple(
+            f.replace(" ", "").upper()
+            for f in reader.strings(raw, "signatures", "gpg_fingerprints") or ()
+        ),
+        x509_roots=str(raw.get("x509_roots", defaults.x509_roots)),
+        identity=_choice(reader, raw, "identity", ("committer", "author", "any")),
+        forge_commits=_choice(reader, raw, "forge_commits", ("allow", "deny")),
+        people={str(k): str(v) for k, v in people.items()},
+    )

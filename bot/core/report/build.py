@@ -10,6 +10,7 @@ from bot.model.finding import Finding, Severity
 from bot.model.policy import PolicySummary
 from bot.model.render import CoverageEntry
 from bot.model.report import Report
+from bot.model.signatures import CommitVerdict
 from bot.model.validation import ValidationSummary
 
 
@@ -25,6 +26,7 @@ def build_report(
     validation: ValidationSummary | None = None,
     policy: PolicySummary | None = None,
     ignored: Iterable[Finding] = (),
+    signatures: tuple[CommitVerdict, ...] | None = None,
 ) -> Report:
     unique = list(dict.fromkeys(findings))  # the same problem found via two targets counts once
     return Report(
@@ -38,4 +40,5 @@ def build_report(
         validation=validation,
         policy=policy,
         ignored=tuple(ignored),
+        signatures=signatures,
     )

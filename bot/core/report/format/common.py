@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from bot.model.diff import ResourceDiff
@@ -102,3 +102,12 @@ def policy_summary(report: Report) -> str:
         f"{', '.join(counts)} · {plural(summary.modules, 'module')} on "
         f"{plural(summary.documents, 'resource')} ({summary.engine})"
     )
+
+
+def signatures_summary(report: Report) -> str:
+    """e.g. "3 of 4 commits verified · 1 unsigned"."""
+    verdicts = report.signatures or ()
+    counts = Counter(v.verdict.value for v in verdicts)
+    verified = counts.pop("verified", 0)
+    others = [f"{n} {name}" for name, n in sorted(counts.items())]
+    return " · ".join([f"{verified} of {plural(len(verdicts), 'commit')} verified", *others])

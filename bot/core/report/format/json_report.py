@@ -8,6 +8,7 @@ from typing import Any
 from bot.model.finding import Finding
 from bot.model.report import REPORT_SCHEMA, Report
 from bot.model.resource import Location, ResourceKey
+from bot.model.signatures import CommitVerdict
 
 
 def _location(location: Location | None) -> dict[str, Any] | None:
@@ -31,6 +32,19 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "location": _location(f.location),
         "resource": _key(f.resource),
         "metadata": dict(f.metadata),
+    }
+
+
+def commit_to_dict(v: CommitVerdict) -> dict[str, Any]:
+    return {
+        "sha": v.sha,
+        "summary": v.summary,
+        "committer_email": v.committer_email,
+        "kind": v.kind,
+        "verdict": v.verdict.value,
+        "signer": v.signer,
+        "person": v.person,
+        "reason": v.reason,
     }
 
 
@@ -104,6 +118,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "failures": report.policy.failures,
             "exceptions": report.policy.exceptions,
         },
+        "signatures": None
+        if report.signatures is None
+        else [commit_to_dict(v) for v in report.signatures],
         "findings": [finding_to_dict(f) for f in report.findings],
         "ignored": [finding_to_dict(f) for f in report.ignored],
         "notes": list(report.notes),

@@ -11,6 +11,7 @@ from bot.core.report.format.common import (
     plural,
     policy_summary,
     secret_note,
+    signatures_summary,
     target_counts,
     validation_summary,
     verdict,
@@ -76,6 +77,10 @@ def _header(report: Report) -> list[str]:
         policy = report.policy
         icon = "❌" if policy.failures else "⚠️" if policy.warnings else "✅"
         lines.append(f"| Policy | {icon} {policy_summary(report)} |")
+    if report.signatures is not None:
+        unverified = [v for v in report.signatures if v.verdict.value != "verified"]
+        icon = "✅" if not unverified else "❌" if report.failing_findings() else "⚠️"
+        lines.append(f"| Signatures | {icon} {signatures_summary(report)} |")
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
     findings_icon = "❌" if errors else "⚠️" if warnings else "✅"
     lines.append(
@@ -107,6 +112,28 @@ def _exceptions(report: Report) -> list[str]:
         "|---|---|---|---|",
     ]
     lines += [_finding_row(f) for f in report.ignored[:MAX_FINDING_ROWS]]
+    return [*lines, "", "</details>"]
+
+
+def _commits(report: Report) -> list[str]:
+    if not report.signatures:
+        return []
+    lines = [
+        "",
+        f"<details><summary>Commits: {signatures_summary(report)}</summary>",
+        "",
+        "| Commit | Verdict | Signer | Reason |",
+        "|---|---|---|---|",
+    ]
+    for v in report.signatures[:MAX_FINDING_ROWS]:
+        signer = f"{v.person} ({v.signer})" if v.person else v.signer
+        lines.append(
+            f"| {_code(v.sha[:12])} {_cell(v.summary[:60])} | {v.verdict.value} | "
+            f"{_cell(signer)} | {_cell(v.reason)} |"
+        )
+    hidden = len(report.signatures) - MAX_FINDING_ROWS
+    if hidden > 0:
+        lines.append(f"| | | | …and {hidden} more commits (see `--format json`) |")
     return [*lines, "", "</details>"]
 
 
@@ -151,7 +178,13 @@ def _resource_block(diff: ResourceDiff) -> str:
 
 def format_markdown(report: Report, limit: int = COMMENT_LIMIT) -> str:
     """Render the comment. Diffs fill what is left of `limit`; what does not fit is counted."""
-    head = "\n".join(_header(report) + _findings(report) + _exceptions(report) + _coverage(report))
+    head = "\n".join(
+        _header(report)
+        + _findings(report)
+        + _exceptions(report)
+        + _commits(report)
+        + _coverage(report)
+    )
     footer_lines = ["", "---", *(f"<sub>{_cell(n)}</sub>" for n in report.notes)]
     budget = limit - len(head) - _RESERVED_FOR_FOOTER
     body: list[str] = []

@@ -8,6 +8,7 @@ from bot.core.report.format.common import (
     plural,
     policy_summary,
     secret_note,
+    signatures_summary,
     target_counts,
     validation_summary,
     verdict,
@@ -52,6 +53,13 @@ def format_text(report: Report, colour: bool = False) -> str:
         out.extend([f"Validation: {validation_summary(report)}", ""])
     if report.policy is not None:
         out.extend([f"Policy: {policy_summary(report)}", ""])
+    if report.signatures is not None:
+        out.append(f"Signatures: {signatures_summary(report)}")
+        out.extend(
+            f"  {v.verdict.value:<17} {v.sha[:12]} {v.summary[:50]}  {v.signer}"
+            for v in report.signatures
+        )
+        out.append("")
     if report.findings:
         out.append(f"Findings ({len(report.findings)}):")
         for f in report.findings:

@@ -1,0 +1,1 @@
+"""Commit signatures: payloads, trusted signers from the base revision, verdicts."""

@@ -1,0 +1,67 @@
+"""The signature stage: every commit of base..head against the base branch's signers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bot.core.signatures.payload import signature_kind, split_signature
+from bot.core.signatures.verdicts import judge_commit, signature_findings, signatures_required
+from bot.core.tree_view import TreeView
+from bot.model.finding import Finding
+from bot.model.repo_config import SignatureConfig
+from bot.model.signatures import CommitVerdict
+from bot.ports import CommitObject, SignatureKind, SignatureVerifier, TrustedSigners
+
+
+def _content(view: TreeView, path: str) -> bytes:
+    read = view.read(path) if path and view.exists(path) else None
+    return read.content if read is not None and read.content is not None else b""
+
+
+def trusted_signers(view: TreeView, config: SignatureConfig) -> TrustedSigners:
+    """Signers named by the BASE revision's config, read from the base revision's files."""
+    return TrustedSigners(
+        gpg_public_keys=_content(view, config.gpg_keys),
+        gpg_fingerprints=frozenset(config.gpg_fingerprints),
+        ssh_allowed_signers=_content(view, config.ssh_allowed_signers),
+        x509_roots=_content(view, config.x509_roots),
+    )
+
+
+def verify_commits(
+    commits: Sequence[CommitObject],
+    verifier: SignatureVerifier,
+    trusted: TrustedSigners,
+    config: SignatureConfig,
+) -> list[CommitVerdict]:
+    verdicts = []
+    for commit in commits:
+        split = split_signature(commit.raw)
+        if split is None:
+            verdicts.append(judge_commit(commit, SignatureKind.NONE, None, config))
+            continue
+        payload, signature = split
+        kind = signature_kind(signature)
+        principal = commit.author_email if config.identity == "author" else commit.committer_email
+        check = verifier.verify(
+            kind,
+            payload,
+            signature,
+            trusted=trusted,
+            signed_at=commit.committed_at,
+            principal=principal,
+        )
+        verdicts.append(judge_commit(commit, kind, check, config))
+    return verdicts
+
+
+def check_signatures(
+    commits: Sequence[CommitObject],
+    verifier: SignatureVerifier,
+    trusted_view: TreeView,
+    config: SignatureConfig,
+    changed_paths: Iterable[str],
+) -> tuple[list[CommitVerdict], list[Finding]]:
+    verdicts = verify_commits(commits, verifier, trusted_signers(trusted_view, config), config)
+    required = signatures_required(config, changed_paths)
+    return verdicts, signature_findings(verdicts, config, required)
