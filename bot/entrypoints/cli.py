@@ -21,14 +21,16 @@ from bot.core.report.format.markdown import format_markdown
 from bot.core.report.format.sarif import format_sarif
 from bot.core.report.format.text import format_text
 from bot.engines.builtin_policies import load_builtin_policies
+from bot.engines.git_commits import GitCommitLog
 from bot.engines.git_tree import GitTree, resolve_revision
 from bot.engines.local_tree import LocalTree
 from bot.engines.opa_server import OpaServerEngine
 from bot.engines.regorus_worker import RegorusEngine
 from bot.engines.runner import SandboxedRunner
 from bot.engines.schema_catalog import JsonSchemaCatalog
+from bot.engines.signature_tools import ToolSignatureVerifier
 from bot.engines.workspace import Workspace
-from bot.entrypoints import policy_command, validate_command
+from bot.entrypoints import policy_command, signatures_command, validate_command
 from bot.entrypoints.demo import build_demo_repository
 from bot.model.change import ChangeRequest, Revision
 from bot.model.errors import GitOpsBotError
@@ -135,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate_command.add_parser(commands)
     policy_command.add_parser(commands)
+    signatures_command.add_parser(commands)
     return parser
 
 
@@ -145,7 +148,8 @@ def _open_tree(stack: ExitStack, repo: str, ref: str | None) -> tuple[RepoTree, 
     return tree, resolve_revision(repo, ref)
 
 
-def _ports(stack: ExitStack) -> Ports:
+def _ports(stack: ExitStack, repo: str | None = None) -> Ports:
+    """Tools for one run; with a `repo`, commit signatures of the range are verified too."""
     settings = load_settings()
     workspace = stack.enter_context(Workspace(settings.work_dir))
     return Ports(
@@ -154,6 +158,8 @@ def _ports(stack: ExitStack) -> Ports:
         policies=RegorusEngine(),
         builtin_policies=load_builtin_policies(),
         opa_server=lambda url: OpaServerEngine(url, token=settings.opa_token),
+        commit_log=GitCommitLog(repo) if repo else None,
+        signature_verifier=ToolSignatureVerifier(workspace) if repo else None,
     )
 
 
@@ -161,7 +167,8 @@ def _run_review(args: argparse.Namespace, stack: ExitStack) -> Report:
     base_tree, base_rev = _open_tree(stack, args.repo, args.base)
     head_tree, head_rev = _open_tree(stack, args.repo, args.head)
     change = ChangeRequest(base=base_rev, head=head_rev)
-    return review(change, base_tree, head_tree, _ports(stack), render_all=args.render_all)
+    ports = _ports(stack, repo=args.repo)
+    return review(change, base_tree, head_tree, ports, render_all=args.render_all)
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -255,6 +262,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": cmd_demo,
     "validate": validate_command.run,
     "policy": policy_command.run,
+    "verify-commits": signatures_command.run,
 }
 
 

@@ -29,6 +29,7 @@ def _subparser(name):
         "policy check",
         "policy test",
         "policy verify",
+        "verify-commits",
     ],
 )
 def test_readme_shows_the_exact_usage(command, monkeypatch):
@@ -48,6 +49,7 @@ def test_readme_shows_the_exact_usage(command, monkeypatch):
         "policy check",
         "policy test",
         "policy verify",
+        "verify-commits",
     ],
 )
 def test_every_option_is_documented(command):

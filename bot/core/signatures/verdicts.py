@@ -87,14 +87,15 @@ def signatures_required(config: SignatureConfig, changed_paths: Iterable[str]) -
 def signature_findings(
     verdicts: Sequence[CommitVerdict], config: SignatureConfig, required: bool
 ) -> list[Finding]:
-    """One finding per commit that is not verified; errors only where signing is required."""
+    """One finding per commit that is not verified, where signing is required (the per-commit
+    table of the report shows every verdict either way)."""
+    if not required:
+        return []
     findings = []
     for v in verdicts:
         if v.verdict is Verdict.VERIFIED:
             continue
-        blocking = required and not (
-            v.verdict is Verdict.FORGE_COMMIT and config.forge_commits == "allow"
-        )
+        blocking = not (v.verdict is Verdict.FORGE_COMMIT and config.forge_commits == "allow")
         findings.append(
             Finding(
                 rule_id=f"commit-{v.verdict.value}",
