@@ -143,3 +143,56 @@ def test_review_reports_signatures_in_the_comment(repo, tmp_path):
     assert [f["rule_id"] for f in report["findings"] if f["rule_id"].startswith("commit-")] == [
         "commit-unsigned"
     ]
+
+
+def test_forge_made_merge_is_recognised(repo, capsys):
+    work, trusted, _, _ = repo
+    base = git(work, "rev-parse", "HEAD")
+    change(work, "1", "signed", key=trusted)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(work),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_COMMITTER_NAME": "GitHub",
+        "GIT_COMMITTER_EMAIL": "noreply@github.com",
+    }
+    (work / "apps/cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {v: web}\n"
+    )
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.email=dev@example.com",
+            "-c",
+            "user.name=Dev",
+            "commit",
+            "-q",
+            "-a",
+            "-m",
+            "Merge pull request #7 from dev/branch",
+        ],
+        cwd=work,
+        env=env,
+        check=True,
+    )
+    code, found = verdicts(work, capsys, base=base)
+    assert (code, found) == (
+        0,
+        [("signed", "verified"), ("Merge pull request #7 from dev/branch", "forge-commit")],
+    )
+
+
+def test_every_commit_of_a_300_commit_pr_is_judged(repo, capsys):
+    work, _, _, _ = repo
+    base = git(work, "rev-parse", "HEAD")
+    script = "".join(
+        f"commit refs/heads/main\ncommitter Dev <dev@example.com> {1700000000 + i} +0000\ndata 3\nc{i % 10}\n"
+        + ("from " + base + "\n" if i == 0 else "")
+        + f"M 644 inline apps/n.txt\ndata {len(str(i))}\n{i}\n\n"
+        for i in range(300)
+    )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=work, input=script.encode(), check=True)
+    code, found = verdicts(work, capsys, base=base)
+    assert code == 1
+    assert len(found) == 300 and {v for _, v in found} == {"unsigned"}
