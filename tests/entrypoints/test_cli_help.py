@@ -10,6 +10,20 @@ from bot.entrypoints.cli import build_parser, main
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
 
 
+# Every command a user types, down to subcommands: each must be in the README exactly.
+COMMANDS = [
+    "review",
+    "render",
+    "diff",
+    "demo",
+    "validate",
+    "policy check",
+    "policy test",
+    "policy verify",
+    "verify-commits",
+]
+
+
 def _subparser(name):
     parser = build_parser()
     for part in name.split():
@@ -18,40 +32,14 @@ def _subparser(name):
     return parser
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        "review",
-        "render",
-        "diff",
-        "demo",
-        "validate",
-        "policy check",
-        "policy test",
-        "policy verify",
-        "verify-commits",
-    ],
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_readme_shows_the_exact_usage(command, monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
     usage = _subparser(command).format_usage().strip()
     assert usage in README, f"README's usage block for `{command}` is out of date:\n{usage}"
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        "review",
-        "render",
-        "diff",
-        "demo",
-        "validate",
-        "policy check",
-        "policy test",
-        "policy verify",
-        "verify-commits",
-    ],
-)
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_option_is_documented(command):
     for action in _subparser(command)._actions:
         for flag in action.option_strings:
