@@ -206,6 +206,7 @@ class TrustedSigners:
     gpg_fingerprints: frozenset[str] = frozenset()  # allow-list; empty: every key given
     ssh_allowed_signers: bytes = b""  # ssh-keygen ALLOWED SIGNERS format
     x509_roots: bytes = b""  # PEM
+    sigstore_issuers: frozenset[str] = frozenset()  # OIDC issuers accepted on Fulcio certificates
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from bot.ports import SignatureCheck, SignatureKind, SignatureStatus, TrustedSig
 _TOOL_PATH = "/usr/bin:/bin"
 _SSH_NAMESPACE = "git"
 _SSH_EXPIRED = re.compile(r"key has expired|not yet valid", re.IGNORECASE)
+_FULCIO_ISSUER_OIDS = ("1.3.6.1.4.1.57264.1.8", "1.3.6.1.4.1.57264.1.1")
 _X509_TIME = re.compile(r"certificate (has expired|is not yet valid)")
 
 
@@ -274,7 +275,32 @@ class ToolSignatureVerifier:
             elif "revoked" in reason:
                 status = SignatureStatus.REVOKED_KEY
         subject, emails = self._certificate(scratch)
+        issuer = self._sigstore_issuer(scratch)
+        if issuer:
+            # A Fulcio certificate (gitsign): the identity is the SAN plus the OIDC issuer.
+            if (
+                status is SignatureStatus.GOOD
+                and trusted.sigstore_issuers
+                and (issuer not in trusted.sigstore_issuers)
+            ):
+                status = SignatureStatus.UNKNOWN_KEY
+                reason = f"OIDC issuer {issuer} is not among signatures.sigstore_issuers"
+            reason += (
+                f"; Sigstore certificate from OIDC issuer {issuer}; the transparency log was "
+                "not checked (offline verification)"
+            )
         return SignatureCheck(status, subject, emails, f"{subject}: {reason}")
+
+    def _sigstore_issuer(self, scratch: Path) -> str:
+        """The OIDC issuer Fulcio records in its certificates (v2 and v1 extension), or ""."""
+        args = ["x509", "-in", str(scratch / "signer.pem"), "-noout", "-text"]
+        ran = self._run("openssl", args, scratch)
+        lines = ran.stdout.decode("utf-8", "replace").splitlines() if ran.returncode == 0 else []
+        for i, line in enumerate(lines[:-1]):
+            if line.strip().rstrip(":") in _FULCIO_ISSUER_OIDS:
+                value = lines[i + 1].strip()
+                return value[value.find("http") :] if "http" in value else value
+        return ""
 
     def _certificate(self, scratch: Path) -> tuple[str, tuple[str, ...]]:
         """The signer certificate's subject (RFC 2253) and its emails (subject and SAN)."""

@@ -99,6 +99,7 @@ class SignatureConfig:
     gpg_keys: str = ".gitops-bot/trusted-keys.asc"
     gpg_fingerprints: tuple[str, ...] = ()  # allow-list; empty: every key in gpg_keys
     x509_roots: str = ".gitops-bot/x509-roots.pem"
+    sigstore_issuers: tuple[str, ...] = ()  # gitsign: OIDC issuers accepted (empty: any)
     identity: str = "committer"  # "committer" | "author" | "any"
     forge_commits: str = "allow"  # "allow" | "deny": merges/squashes made by the forge's UI
     people: Mapping[str, str] = field(default_factory=dict)  # signer identity -> person/team

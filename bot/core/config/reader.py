@@ -30,6 +30,7 @@ KNOWN_KEYS = {
         "gpg_keys",
         "gpg_fingerprints",
         "x509_roots",
+        "sigstore_issuers",
         "identity",
         "forge_commits",
         "people",

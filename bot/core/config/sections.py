@@ -191,6 +191,7 @@ def signature_config(reader: ConfigReader, raw: Mapping[str, Any]) -> SignatureC
             for f in reader.strings(raw, "signatures", "gpg_fingerprints") or ()
         ),
         x509_roots=str(raw.get("x509_roots", defaults.x509_roots)),
+        sigstore_issuers=reader.strings(raw, "signatures", "sigstore_issuers") or (),
         identity=_choice(reader, raw, "identity", ("committer", "author", "any")),
         forge_commits=_choice(reader, raw, "forge_commits", ("allow", "deny")),
         people={str(k): str(v) for k, v in people.items()},

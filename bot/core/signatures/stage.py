@@ -25,6 +25,7 @@ def trusted_signers(view: TreeView, config: SignatureConfig) -> TrustedSigners:
         gpg_fingerprints=frozenset(config.gpg_fingerprints),
         ssh_allowed_signers=_content(view, config.ssh_allowed_signers),
         x509_roots=_content(view, config.x509_roots),
+        sigstore_issuers=frozenset(config.sigstore_issuers),
     )
 
 
