@@ -217,8 +217,23 @@ class SignatureCheck:
     reason: str = ""  # the tool's words, for the report
 
 
+@dataclass(frozen=True, slots=True)
+class SignatureRequest:
+    kind: SignatureKind
+    payload: bytes
+    signature: bytes
+    signed_at: int
+    principal: str
+
+
 class SignatureVerifier(Protocol):
     """Verifies detached signatures of commit payloads with real tools (gpgv, ssh-keygen)."""
+
+    def verify_all(
+        self, requests: Sequence[SignatureRequest], trusted: TrustedSigners
+    ) -> list[SignatureCheck]:
+        """One check per request, in order (implementations may verify concurrently)."""
+        ...
 
     def verify(
         self,

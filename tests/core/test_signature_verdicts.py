@@ -28,9 +28,10 @@ class FakeVerifier:
         self.check = check
         self.calls = []
 
-    def verify(self, kind, payload, signature, *, trusted, signed_at, principal):
-        self.calls.append((kind, payload, principal, signed_at, trusted))
-        return self.check
+    def verify_all(self, requests, trusted):
+        for r in requests:
+            self.calls.append((r.kind, r.payload, r.principal, r.signed_at, trusted))
+        return [self.check for _ in requests]
 
 
 GOOD = SignatureCheck(SignatureStatus.GOOD, "SHA256:abc", ("dev@example.com",), "Good signature")

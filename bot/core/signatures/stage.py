@@ -10,7 +10,13 @@ from bot.core.tree_view import TreeView
 from bot.model.finding import Finding
 from bot.model.repo_config import SignatureConfig
 from bot.model.signatures import CommitVerdict
-from bot.ports import CommitObject, SignatureKind, SignatureVerifier, TrustedSigners
+from bot.ports import (
+    CommitObject,
+    SignatureKind,
+    SignatureRequest,
+    SignatureVerifier,
+    TrustedSigners,
+)
 
 
 def _content(view: TreeView, path: str) -> bytes:
@@ -35,25 +41,24 @@ def verify_commits(
     trusted: TrustedSigners,
     config: SignatureConfig,
 ) -> list[CommitVerdict]:
-    verdicts = []
-    for commit in commits:
+    """Verdicts in commit order; every signed commit goes to the verifier in one batch."""
+    signed: list[tuple[int, SignatureKind, SignatureRequest]] = []
+    for index, commit in enumerate(commits):
         split = split_signature(commit.raw)
         if split is None:
-            verdicts.append(judge_commit(commit, SignatureKind.NONE, None, config))
             continue
         payload, signature = split
         kind = signature_kind(signature)
         principal = commit.author_email if config.identity == "author" else commit.committer_email
-        check = verifier.verify(
-            kind,
-            payload,
-            signature,
-            trusted=trusted,
-            signed_at=commit.committed_at,
-            principal=principal,
-        )
-        verdicts.append(judge_commit(commit, kind, check, config))
-    return verdicts
+        request = SignatureRequest(kind, payload, signature, commit.committed_at, principal)
+        signed.append((index, kind, request))
+    checks = verifier.verify_all([r for _, _, r in signed], trusted) if signed else []
+    kinds = {index: kind for index, kind, _ in signed}
+    found = {index: check for (index, _, _), check in zip(signed, checks, strict=True)}
+    return [
+        judge_commit(commit, kinds.get(i, SignatureKind.NONE), found.get(i), config)
+        for i, commit in enumerate(commits)
+    ]
 
 
 def check_signatures(
