@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.core.approval.rules import ApprovalConfig, parse_approval
 from bot.core.config.reader import ConfigReader
 from bot.core.config.sections import (
     clusters,
@@ -26,6 +27,17 @@ class TrustedInputs:
     config: RepoConfig
     source: str  # where it came from, for the report: ".gitops-bot.yaml@<base>" or "defaults"
     tree: RepoTree  # the base revision: schema files named by the config are read from it
+    approval: ApprovalConfig | None = None  # None: no approval gate configured
+
+
+def parse_approval_config(content: bytes) -> ApprovalConfig | None:
+    """The `approval:` section (its own parser: rules hold predicates, not plain values)."""
+    load = load_yaml_documents(content, CONFIG_PATH, YamlLimits(max_bytes=1024 * 1024))
+    if load.findings or not load.documents or not isinstance(load.documents[0].data, Mapping):
+        return None  # parse_config reports these
+    doc = load.documents[0]
+    reader = ConfigReader(doc.field_lines)
+    return parse_approval(reader, reader.mapping(doc.data, "", "approval"))
 
 
 def parse_config(content: bytes) -> RepoConfig:
@@ -61,5 +73,7 @@ def load_trusted_inputs(base: RepoTree, revision_label: str) -> TrustedInputs:
         return TrustedInputs(
             RepoConfig(), "defaults (no .gitops-bot.yaml on the base revision)", base
         )
-    config = parse_config(base.read(CONFIG_PATH))
-    return TrustedInputs(config, f"{CONFIG_PATH}@{revision_label}", base)
+    content = base.read(CONFIG_PATH)
+    config = parse_config(content)
+    approval = parse_approval_config(content)
+    return TrustedInputs(config, f"{CONFIG_PATH}@{revision_label}", base, approval)

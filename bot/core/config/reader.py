@@ -23,6 +23,7 @@ KNOWN_KEYS = {
         "policies",
         "opa",
         "signatures",
+        "approval",
     },
     "signatures": {
         "require",

@@ -1,0 +1,1 @@
+"""Approval gate: rules, predicates, requirements, the result tree."""
