@@ -30,7 +30,12 @@ from bot.engines.runner import SandboxedRunner
 from bot.engines.schema_catalog import JsonSchemaCatalog
 from bot.engines.signature_tools import ToolSignatureVerifier
 from bot.engines.workspace import Workspace
-from bot.entrypoints import policy_command, signatures_command, validate_command
+from bot.entrypoints import (
+    explain_command,
+    policy_command,
+    signatures_command,
+    validate_command,
+)
 from bot.entrypoints.demo import build_demo_repository
 from bot.model.change import ChangeRequest, Revision
 from bot.model.errors import GitOpsBotError
@@ -138,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate_command.add_parser(commands)
     policy_command.add_parser(commands)
     signatures_command.add_parser(commands)
+    explain_command.add_parser(commands)
     return parser
 
 
@@ -263,6 +269,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": validate_command.run,
     "policy": policy_command.run,
     "verify-commits": signatures_command.run,
+    "explain": lambda args: explain_command.run(
+        argparse.Namespace(**vars(args), render_all=False), _run_review
+    ),
 }
 
 

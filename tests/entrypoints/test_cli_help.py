@@ -21,6 +21,7 @@ COMMANDS = [
     "policy test",
     "policy verify",
     "verify-commits",
+    "explain",
 ]
 
 
