@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.core.approval.stage import decide_from_review
 from bot.core.changes import changed_files
 from bot.core.diff.states import diff_target
 from bot.core.policy.stage import ChangedResource, evaluate_policies
@@ -17,6 +18,7 @@ from bot.core.signatures.stage import check_signatures
 from bot.core.tree_view import TreeView
 from bot.core.trusted_inputs import TrustedInputs, load_trusted_inputs
 from bot.core.validate.stage import rendered_head_resources, validate_head
+from bot.model.approval import ForgeFacts
 from bot.model.change import ChangeRequest
 from bot.model.diff import ResourceDiff
 from bot.model.errors import TrustedInputError
@@ -47,6 +49,7 @@ class Ports:
     builtin_policies: tuple[PolicyModule, ...] = ()
     opa_server: Callable[[str], PolicyEngine] | None = None  # builds a client for `opa.url`
     commit_log: CommitLog | None = None  # None: signatures are not checked (no git history)
+    forge_facts: ForgeFacts | None = None  # None: nobody has reviewed yet (a local run)
     signature_verifier: SignatureVerifier | None = None
 
     def policy_engine(self, opa_url: str) -> PolicyEngine:
@@ -136,6 +139,19 @@ def review(
             (f.path for f in files),
         )
         signatures = tuple(verdicts)
+    approval = (
+        decide_from_review(
+            trusted.approval,
+            ports.forge_facts,
+            head_sha=change.head.commit,
+            files=files,
+            diffs=diffs,
+            findings=(*render_findings, *validation_findings, *policy_findings),
+            signatures=signatures,
+        )
+        if trusted.approval is not None
+        else None
+    )
     notes = [f"Configuration: {trusted.source}."]
     if any(f.path == CONFIG_PATH for f in files):
         notes.append(
@@ -154,6 +170,7 @@ def review(
         validation=validation,
         policy=policy,
         signatures=signatures,
+        approval=approval,
     )
 
 

@@ -33,6 +33,20 @@ class Review:
 
 
 @dataclass(frozen=True, slots=True)
+class ForgeFacts:
+    """What only the forge knows about a pull request (the server fills it in)."""
+
+    author: str = ""
+    reviews: tuple[Review, ...] = ()
+    labels: frozenset[str] = frozenset()
+    title: str = ""
+    target_branch: str = ""
+    committers: frozenset[str] = frozenset()
+    teams: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    permissions: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class ApprovalFacts:
     """Everything the approval rules look at, gathered by adapters (forge) and the review."""
 

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from bot.model.approval import RuleResult
 from bot.model.change import ChangeRequest, FileChange
 from bot.model.diff import ChangeKind, ResourceDiff
 from bot.model.finding import Finding, Severity
@@ -78,6 +79,7 @@ class Report:
     validation: ValidationSummary | None = None  # None: not run (switched off, or no versions)
     policy: PolicySummary | None = None  # None: no policies to evaluate, or switched off
     signatures: tuple[CommitVerdict, ...] | None = None  # None: not checked (no commit range)
+    approval: RuleResult | None = None  # None: the repository has no approval rules
 
     def plan(self) -> Plan:
         counts = Counter(d.change for d in self.diffs)

@@ -1,6 +1,7 @@
 from bot.core.pipeline import Ports, review
 from bot.core.render.manifests import Origin, resources_from_documents
 from bot.core.safe_yaml import load_yaml_documents
+from bot.model.approval import ForgeFacts, Review, RuleStatus
 from bot.model.change import ChangeRequest, Revision
 from bot.model.diff import ChangeKind
 from bot.model.finding import Severity
@@ -133,3 +134,33 @@ def test_half_objects_are_errors_and_non_manifests_warnings():
         (Severity.ERROR, "document has no apiVersion; it was not rendered"),
         (Severity.WARNING, "document has no apiVersion/kind; it was not rendered"),
     ]
+
+
+APPROVAL = """approval:
+  rules:
+    - name: app-needs-owner
+      if: {rendered: {kinds: [ConfigMap]}}
+      requires: {count: 1, users: [olga]}
+"""
+
+
+def test_review_evaluates_the_approval_gate_with_the_forges_reviews():
+    base = {**BASE, ".gitops-bot.yaml": APPROVAL}
+    head = {**base, "k/app/cm.yaml": CM.format(name="app", value="2")}
+    report, _ = run(base, head)
+    assert report.approval.status is RuleStatus.PENDING
+    assert (
+        report.approval.children[0].description == "1 more from @olga: ConfigMap prod/app modified"
+    )
+    reviewed = review(
+        CHANGE,
+        FakeTree(base, "base"),
+        FakeTree(head, "head"),
+        Ports(
+            FakeRunner(kustomize_from_tree),
+            CATALOG,
+            FakePolicyEngine(),
+            forge_facts=ForgeFacts(author="dev", reviews=(Review("olga", "approved", "b" * 40),)),
+        ),
+    )
+    assert reviewed.approval.status is RuleStatus.APPROVED

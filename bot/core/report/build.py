@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.model.approval import RuleResult
 from bot.model.change import ChangeRequest, FileChange
 from bot.model.diff import ResourceDiff
 from bot.model.finding import Finding, Severity
@@ -27,6 +28,7 @@ def build_report(
     policy: PolicySummary | None = None,
     ignored: Iterable[Finding] = (),
     signatures: tuple[CommitVerdict, ...] | None = None,
+    approval: RuleResult | None = None,
 ) -> Report:
     unique = list(dict.fromkeys(findings))  # the same problem found via two targets counts once
     return Report(
@@ -41,4 +43,5 @@ def build_report(
         policy=policy,
         ignored=tuple(ignored),
         signatures=signatures,
+        approval=approval,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
+from bot.model.approval import RuleResult
 from bot.model.diff import ResourceDiff
 from bot.model.finding import Severity
 from bot.model.render import CoverageStatus
@@ -111,3 +112,15 @@ def signatures_summary(report: Report) -> str:
     verified = counts.pop("verified", 0)
     others = [f"{n} {name}" for name, n in sorted(counts.items())]
     return " · ".join([f"{verified} of {plural(len(verdicts), 'commit')} verified", *others])
+
+
+APPROVAL_ICON = {"skipped": "➖", "pending": "⏳", "approved": "✅", "disapproved": "❌"}
+
+
+def approval_lines(result: RuleResult, depth: int = 0) -> list[tuple[int, RuleResult]]:
+    """The tree flattened for display, leaves last; skipped rules are left out."""
+    rows = [(depth, result)]
+    for child in result.children:
+        if child.status.label != "skipped":
+            rows += approval_lines(child, depth + 1)
+    return rows

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.model.approval import RuleResult
 from bot.model.finding import Finding
 from bot.model.report import REPORT_SCHEMA, Report
 from bot.model.resource import Location, ResourceKey
@@ -32,6 +33,15 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "location": _location(f.location),
         "resource": _key(f.resource),
         "metadata": dict(f.metadata),
+    }
+
+
+def approval_to_dict(result: RuleResult) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "status": result.status.label,
+        "description": result.description,
+        "rules": [approval_to_dict(child) for child in result.children],
     }
 
 
@@ -118,6 +128,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "failures": report.policy.failures,
             "exceptions": report.policy.exceptions,
         },
+        "approval": None if report.approval is None else approval_to_dict(report.approval),
         "signatures": None
         if report.signatures is None
         else [commit_to_dict(v) for v in report.signatures],

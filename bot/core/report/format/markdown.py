@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from bot.core.report.format.common import (
+    APPROVAL_ICON,
     COMMENT_MARKER,
     SEVERITY_ICON,
     STATUS_ICON,
+    approval_lines,
     coverage_summary,
     diffs_by_target,
     plural,
@@ -81,6 +83,9 @@ def _header(report: Report) -> list[str]:
         unverified = [v for v in report.signatures if v.verdict.value != "verified"]
         icon = "✅" if not unverified else "❌" if report.failing_findings() else "⚠️"
         lines.append(f"| Signatures | {icon} {signatures_summary(report)} |")
+    if report.approval is not None:
+        status = report.approval.status.label
+        lines.append(f"| Approval | {APPROVAL_ICON[status]} {status} |")
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
     findings_icon = "❌" if errors else "⚠️" if warnings else "✅"
     lines.append(
@@ -97,6 +102,17 @@ def _findings(report: Report) -> list[str]:
     hidden = len(report.findings) - MAX_FINDING_ROWS
     if hidden > 0:
         lines.append(f"| | | | …and {hidden} more (see the check run or `--format json`) |")
+    return lines
+
+
+def _approval(report: Report) -> list[str]:
+    if report.approval is None or report.approval.status.label == "skipped":
+        return []
+    lines = ["", "### Approval", ""]
+    for depth, node in approval_lines(report.approval)[1:]:
+        icon = APPROVAL_ICON[node.status.label]
+        name = _code(node.name) if not node.children else f"**{node.name}**"
+        lines.append(f"{'  ' * (depth - 1)}- {icon} {name}: {_cell(node.description)}")
     return lines
 
 
@@ -180,6 +196,7 @@ def format_markdown(report: Report, limit: int = COMMENT_LIMIT) -> str:
     """Render the comment. Diffs fill what is left of `limit`; what does not fit is counted."""
     head = "\n".join(
         _header(report)
+        + _approval(report)
         + _findings(report)
         + _exceptions(report)
         + _commits(report)

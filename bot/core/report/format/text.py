@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.report.format.common import (
+    approval_lines,
     coverage_summary,
     diffs_by_target,
     plural,
@@ -18,6 +19,30 @@ from bot.model.report import Report
 
 _COLOURS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
 _SEVERITY_COLOUR = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def _stage_lines(report: Report) -> list[str]:
+    """Validation, policy, approval and signature summaries, each followed by a blank line."""
+    out: list[str] = []
+    if report.validation is not None:
+        out.extend([f"Validation: {validation_summary(report)}", ""])
+    if report.policy is not None:
+        out.extend([f"Policy: {policy_summary(report)}", ""])
+    if report.approval is not None:
+        out.append(f"Approval: {report.approval.status.label}")
+        out.extend(
+            f"{'  ' * depth}{node.status.label:<11} {node.name}: {node.description}"
+            for depth, node in approval_lines(report.approval)[1:]
+        )
+        out.append("")
+    if report.signatures is not None:
+        out.append(f"Signatures: {signatures_summary(report)}")
+        out.extend(
+            f"  {v.verdict.value:<17} {v.sha[:12]} {v.summary[:50]}  {v.signer}"
+            for v in report.signatures
+        )
+        out.append("")
+    return out
 
 
 def format_text(report: Report, colour: bool = False) -> str:
@@ -49,17 +74,7 @@ def format_text(report: Report, colour: bool = False) -> str:
             note = f"  {entry.reason}" if entry.reason else ""
             out.append(f"  {entry.status.value:<9} {entry.target_id}{paint(note, 'dim')}")
         out.append("")
-    if report.validation is not None:
-        out.extend([f"Validation: {validation_summary(report)}", ""])
-    if report.policy is not None:
-        out.extend([f"Policy: {policy_summary(report)}", ""])
-    if report.signatures is not None:
-        out.append(f"Signatures: {signatures_summary(report)}")
-        out.extend(
-            f"  {v.verdict.value:<17} {v.sha[:12]} {v.summary[:50]}  {v.signer}"
-            for v in report.signatures
-        )
-        out.append("")
+    out.extend(_stage_lines(report))
     if report.findings:
         out.append(f"Findings ({len(report.findings)}):")
         for f in report.findings:
