@@ -13,6 +13,7 @@ from bot.core.render.coverage import plan_targets, summarize_coverage
 from bot.core.render.discovery import discover_targets
 from bot.core.render.revision import render_targets
 from bot.core.report.build import build_report
+from bot.core.report.scrub import scrub_findings, secret_values
 from bot.core.safe_yaml import YamlLoad
 from bot.core.signatures.stage import check_signatures
 from bot.core.tree_view import TreeView
@@ -158,13 +159,22 @@ def review(
             f"This change edits {CONFIG_PATH}; it was reviewed with the base revision's version "
             "(changes take effect after merge)."
         )
+    secrets = secret_values(
+        r.body
+        for renders in (base_renders, head_renders)
+        for t in renders.values()
+        for r in t.resources
+    )
     return build_report(
         change,
         files=files,
         coverage=coverage,
         diffs=diffs,
-        findings=(*render_findings, *validation_findings, *policy_findings, *signature_problems),
-        ignored=exceptions,
+        findings=scrub_findings(
+            (*render_findings, *validation_findings, *policy_findings, *signature_problems),
+            secrets,
+        ),
+        ignored=scrub_findings(exceptions, secrets),
         notes=notes,
         fail_on=config.fail_on,
         validation=validation,
