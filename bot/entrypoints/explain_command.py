@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
 from bot.core.approval.decide import decide_approval
 from bot.core.trusted_inputs import load_trusted_inputs
 from bot.engines.git_tree import GitTree
+from bot.entrypoints.arguments import add_commit_range
 from bot.model.approval import ApprovalFacts, Review, RuleResult
 from bot.model.errors import UsageError
 from bot.model.repo_config import CONFIG_PATH
@@ -28,9 +30,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "print the result tree: who still has to approve, and why. --approved-by simulates "
         "approvals on the head commit.",
     )
-    parser.add_argument("--repo", default=".", help="path to the git checkout (default: .)")
-    parser.add_argument("--base", required=True, help="base ref: the rules come from it")
-    parser.add_argument("--head", required=True, help="head ref")
+    add_commit_range(parser, "base ref: the rules come from it")
     parser.add_argument(
         "--approved-by", default="", metavar="USER,...", help="users approving the head commit"
     )
@@ -101,7 +101,9 @@ def explain(args: argparse.Namespace, report: Report) -> int:
     return 0
 
 
-def run(args: argparse.Namespace, review_change: Any) -> int:
+def run(
+    args: argparse.Namespace, review_change: Callable[[argparse.Namespace, ExitStack], Report]
+) -> int:
     with ExitStack() as stack:
         report = review_change(args, stack)
     return explain(args, report)

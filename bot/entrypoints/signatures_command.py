@@ -16,6 +16,7 @@ from bot.engines.git_commits import GitCommitLog
 from bot.engines.git_tree import GitTree
 from bot.engines.signature_tools import ToolSignatureVerifier
 from bot.engines.workspace import Workspace
+from bot.entrypoints.arguments import add_commit_range
 from bot.model.finding import Severity
 
 FORMATS = ("text", "json")
@@ -29,9 +30,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "by the base revision's .gitops-bot.yaml (signatures:), and bind each signer to the "
         "committer. Exit 1 when a commit that must be signed is not verified.",
     )
-    parser.add_argument("--repo", default=".", help="path to the git checkout (default: .)")
-    parser.add_argument("--base", required=True, help="base ref: trusted signers come from it")
-    parser.add_argument("--head", required=True, help="head ref")
+    add_commit_range(parser, "base ref: trusted signers come from it")
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
 
 
