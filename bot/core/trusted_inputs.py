@@ -30,23 +30,14 @@ class TrustedInputs:
     approval: ApprovalConfig | None = None  # None: no approval gate configured
 
 
-def parse_approval_config(content: bytes) -> ApprovalConfig | None:
-    """The `approval:` section (its own parser: rules hold predicates, not plain values)."""
-    load = load_yaml_documents(content, CONFIG_PATH, YamlLimits(max_bytes=1024 * 1024))
-    if load.findings or not load.documents or not isinstance(load.documents[0].data, Mapping):
-        return None  # parse_config reports these
-    doc = load.documents[0]
-    reader = ConfigReader(doc.field_lines)
-    return parse_approval(reader, reader.mapping(doc.data, "", "approval"))
-
-
-def parse_config(content: bytes) -> RepoConfig:
+def parse_trusted(content: bytes) -> tuple[RepoConfig, ApprovalConfig | None]:
+    """The config and its approval rules, from one parse of the file."""
     load = load_yaml_documents(content, CONFIG_PATH, YamlLimits(max_bytes=1024 * 1024))
     if load.findings:
         problem = load.findings[0]
         raise TrustedInputError(f"{CONFIG_PATH}: {problem.message}", problem.location, problem.hint)
     if not load.documents:
-        return RepoConfig()
+        return RepoConfig(), None
     doc = load.documents[0]
     reader = ConfigReader(doc.field_lines)
     if not isinstance(doc.data, Mapping):
@@ -54,7 +45,7 @@ def parse_config(content: bytes) -> RepoConfig:
     top = reader.known_keys(doc.data, "")
     if top.get("version", 1) != 1:
         raise reader.fail("version", f"unsupported version {top['version']!r}", "use version: 1")
-    return RepoConfig(
+    config = RepoConfig(
         fail_on=reader.severity(top, "", "fail_on", "error", "never"),
         render=render_config(reader, reader.section(top, "", "render")),
         diff=diff_config(reader, reader.section(top, "", "diff")),
@@ -65,6 +56,12 @@ def parse_config(content: bytes) -> RepoConfig:
             reader, reader.section(top, "", "policies"), reader.section(top, "", "opa")
         ),
     )
+    # approval: has its own parser: its rules hold predicates, not plain values.
+    return config, parse_approval(reader, reader.mapping(top, "", "approval"))
+
+
+def parse_config(content: bytes) -> RepoConfig:
+    return parse_trusted(content)[0]
 
 
 def load_trusted_inputs(base: RepoTree, revision_label: str) -> TrustedInputs:
@@ -73,7 +70,5 @@ def load_trusted_inputs(base: RepoTree, revision_label: str) -> TrustedInputs:
         return TrustedInputs(
             RepoConfig(), "defaults (no .gitops-bot.yaml on the base revision)", base
         )
-    content = base.read(CONFIG_PATH)
-    config = parse_config(content)
-    approval = parse_approval_config(content)
+    config, approval = parse_trusted(base.read(CONFIG_PATH))
     return TrustedInputs(config, f"{CONFIG_PATH}@{revision_label}", base, approval)

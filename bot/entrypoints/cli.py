@@ -39,18 +39,13 @@ from bot.entrypoints import (
 from bot.entrypoints.demo import build_demo_repository
 from bot.model.change import ChangeRequest, Revision
 from bot.model.errors import GitOpsBotError
-from bot.model.finding import Severity
+from bot.model.finding import SEVERITY_BY_LABEL, Severity
 from bot.model.report import ExitCode, Report
 from bot.ports import RepoTree
 from bot.settings import load_settings
 
 FORMATS = ("text", "markdown", "json", "sarif", "github")
-FAIL_ON: dict[str, Severity | None] = {
-    "error": Severity.ERROR,
-    "warning": Severity.WARNING,
-    "info": Severity.INFO,
-    "never": None,
-}
+FAIL_ON: dict[str, Severity | None] = {**SEVERITY_BY_LABEL, "never": None}
 WORKING_TREE = "working tree"
 
 DESCRIPTION = """\

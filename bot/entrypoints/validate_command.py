@@ -16,13 +16,13 @@ from bot.core.report.format.sarif import format_sarif
 from bot.core.validate.files import validate_files
 from bot.engines.schema_catalog import JsonSchemaCatalog
 from bot.model.errors import UsageError
-from bot.model.finding import Finding, Severity
+from bot.model.finding import SEVERITY_BY_LABEL, Finding, Severity
 from bot.model.repo_config import ClusterConfig, RepoConfig, ValidationConfig
 from bot.model.validation import ValidationSummary
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 FORMATS = ("text", "json", "sarif", "github")
-MISSING = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+MISSING = SEVERITY_BY_LABEL
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -19,6 +19,10 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
+# How configuration and policy metadata spell severities.
+SEVERITY_BY_LABEL = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing wrong (or worth knowing) about the change.

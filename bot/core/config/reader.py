@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.model.errors import TrustedInputError
-from bot.model.finding import Severity
+from bot.model.finding import SEVERITY_BY_LABEL, Severity
 from bot.model.repo_config import CONFIG_PATH
 from bot.model.resource import Location
 
-SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+SEVERITIES = SEVERITY_BY_LABEL
 
 KNOWN_KEYS = {
     "": {

@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.safe_yaml import load_yaml_documents
-from bot.model.finding import Severity
+from bot.model.finding import SEVERITY_BY_LABEL, Severity
 
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
 _RULE_HEAD = re.compile(r"^\s*([A-Za-z_]\w*)")
-_SEVERITIES = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +51,7 @@ def _metadata(package: str, rule: str, block: Mapping[str, Any]) -> RuleMetadata
         rule=rule,
         title=str(block.get("title", "")),
         rule_id=str(custom.get("id", "")),
-        severity=_SEVERITIES.get(str(custom.get("severity", "")).lower()),
+        severity=SEVERITY_BY_LABEL.get(str(custom.get("severity", "")).lower()),
         approvers=tuple(str(a) for a in approvers) if isinstance(approvers, list) else (),
         custom=custom,
     )
