@@ -1,0 +1,1 @@
+"""The server: Flask web app (GitHub App, GitLab webhook), workers, publishing. Adapters only."""
