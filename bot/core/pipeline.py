@@ -103,8 +103,12 @@ def review(
     head_targets = discover_targets(head_view, config.render)
     plan = plan_targets(base_targets.targets, head_targets.targets, files, render_all)
 
-    base_renders = render_targets(plan.base_to_render, base_view, ports.runner, config.render)
-    head_renders = render_targets(plan.head_to_render, head_view, ports.runner, config.render)
+    base_renders = render_targets(
+        plan.base_to_render, base_view, ports.runner, config.render, plan.base
+    )
+    head_renders = render_targets(
+        plan.head_to_render, head_view, ports.runner, config.render, plan.head
+    )
     coverage, render_findings, renderable = summarize_coverage(plan, base_renders, head_renders)
     trusted_view = TreeView(trusted.tree, config.render.max_file_bytes, yaml_cache)
     head_resources = rendered_head_resources(head_renders)

@@ -5,15 +5,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from bot.model.finding import Finding, Severity
-from bot.model.resource import Resource, ResourceKey
+from bot.model.resource import Location, Resource, ResourceKey
 
 
 class TargetKind(StrEnum):
     PLAIN = "plain"
     KUSTOMIZE = "kustomize"
     HELM = "helm"
+    FLUX_KUSTOMIZATION = "flux-kustomization"
+    FLUX_HELMRELEASE = "flux-helmrelease"
+    ARGO_APPLICATION = "argo-application"
+
+
+@dataclass(frozen=True, slots=True)
+class AppRef:
+    """The GitOps object a target stands for (a Flux Kustomization or HelmRelease, an Argo CD
+    Application): the unit a controller applies, and how the comment groups diffs.
+
+    `source` says where its content comes from, in the user's words ("./apps/production",
+    "chart podinfo 6.x from HelmRepository flux-system/podinfo"); `declared_in` is where the
+    object itself is written (None when it only exists in another app's rendered output).
+    """
+
+    kind: str
+    namespace: str
+    name: str
+    source: str = ""
+    declared_in: Location | None = None
+    depends_on: tuple[str, ...] = ()
+
+    def display(self) -> str:
+        return (
+            f"{self.kind} {self.namespace}/{self.name}"
+            if self.namespace
+            else (f"{self.kind} {self.name}")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +71,13 @@ class RenderTarget:
     helm: HelmRelease | None = None
     blocked_by: tuple[Finding, ...] = ()
     skip_reason: str = ""
+    # GitOps apps (Flux, Argo CD): which app and cluster the rendered resources belong to, the
+    # target whose rendered output holds the app object (after that target's patches) and the
+    # object as declared, for the renderer.
+    app: AppRef | None = None
+    cluster: str = ""
+    parent: str = ""
+    spec: Mapping[str, Any] | None = field(default=None, compare=False)
 
 
 class CoverageStatus(StrEnum):
@@ -59,6 +95,8 @@ class CoverageEntry:
     reason: str = ""
     base_resources: int = 0
     head_resources: int = 0
+    app: str = ""  # AppRef.display() of the target's app, "" for plain/kustomize/helm targets
+    cluster: str = ""
 
 
 @dataclass(frozen=True, slots=True)

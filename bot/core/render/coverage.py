@@ -55,6 +55,21 @@ def plan_targets(
     return RenderPlan(base_map, head_map, affected)
 
 
+def _entry(
+    target: RenderTarget, status: CoverageStatus, reason: str = "", base: int = 0, head: int = 0
+) -> CoverageEntry:
+    return CoverageEntry(
+        target.target_id,
+        target.kind,
+        status,
+        reason,
+        base_resources=base,
+        head_resources=head,
+        app=target.app.display() if target.app else "",
+        cluster=target.cluster,
+    )
+
+
 def _errors(render: TargetRender | None) -> list[Finding]:
     return [f for f in render.findings if f.severity is Severity.ERROR] if render else []
 
@@ -87,20 +102,14 @@ def summarize_coverage(
     for target_id in plan.target_ids:
         target = plan.head.get(target_id) or plan.base[target_id]
         if target.skip_reason:
-            entries.append(
-                CoverageEntry(target_id, target.kind, CoverageStatus.SKIPPED, target.skip_reason)
-            )
+            entries.append(_entry(target, CoverageStatus.SKIPPED, target.skip_reason))
             continue
         if target_id not in plan.affected:
-            entries.append(CoverageEntry(target_id, target.kind, CoverageStatus.UNCHANGED))
+            entries.append(_entry(target, CoverageStatus.UNCHANGED))
             continue
         base, head = base_renders.get(target_id), head_renders.get(target_id)
         findings.extend(head.findings if head else ())
         head_errors, base_errors = _errors(head), _errors(base)
-        counts = {
-            "base_resources": len(base.resources) if base else 0,
-            "head_resources": len(head.resources) if head else 0,
-        }
         if head_errors:
             status, reason = CoverageStatus.FAILED, head_errors[0].message
         elif base_errors:
@@ -116,5 +125,13 @@ def summarize_coverage(
                 else ""
             )
             diffable.append(target_id)
-        entries.append(CoverageEntry(target_id, target.kind, status, reason, **counts))
+        entries.append(
+            _entry(
+                target,
+                status,
+                reason,
+                base=len(base.resources) if base else 0,
+                head=len(head.resources) if head else 0,
+            )
+        )
     return tuple(entries), tuple(findings), tuple(diffable)

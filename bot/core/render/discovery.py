@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.paths import files_under, has_ancestor_in, is_under, parent_dir
+from bot.core.render.apps import combine_with_apps
 from bot.core.render.kustomization import KUSTOMIZATION_FILES, KustomizationScan, scan_kustomization
 from bot.core.tree_view import YAML_SUFFIXES, TreeView
 from bot.model.finding import Finding
@@ -184,4 +185,5 @@ def discover_targets(view: TreeView, config: RenderConfig) -> Discovery:
         and not has_ancestor_in(p, referenced_dirs)
     ]
     targets.extend(_plain_targets(plain_candidates, view))
-    return Discovery(targets=tuple(targets))
+    with_apps, findings = combine_with_apps(view, config, tuple(targets))
+    return Discovery(targets=with_apps, findings=findings)

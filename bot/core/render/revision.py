@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.core.paths import join_inside
+from bot.core.render.app_context import RenderContext
+from bot.core.render.apps import APP_KINDS, RENDERERS
 from bot.core.render.commands import failure_finding, helm_command, kustomize_command
 from bot.core.render.kustomization import find_kustomization
 from bot.core.render.manifests import Origin, index_by_key, resources_from_documents
@@ -110,20 +112,37 @@ def render_plain_target(target: RenderTarget, view: TreeView) -> TargetRender:
     return TargetRender(target.target_id, tuple(keyed.values()), (*findings, *duplicates))
 
 
-def render_target(
-    target: RenderTarget, view: TreeView, runner: CommandRunner, config: RenderConfig
-) -> TargetRender:
+def _render_in_context(target: RenderTarget, context: RenderContext) -> TargetRender:
     """Render one target; every problem becomes a Finding with a file and line, never a raise."""
     if target.blocked_by:
         return TargetRender(target.target_id, findings=target.blocked_by)
+    if target.kind in APP_KINDS:
+        return RENDERERS[target.kind](target, context)
     if target.kind is TargetKind.PLAIN:
-        return render_plain_target(target, view)
-    resources, findings = _render_with_tool(target, view, runner, config)
+        return render_plain_target(target, context.view)
+    resources, findings = _render_with_tool(target, context.view, context.runner, context.config)
     keyed, duplicates = index_by_key(tuple(resources))
     return TargetRender(target.target_id, tuple(keyed.values()), tuple(findings) + duplicates)
 
 
+def render_target(
+    target: RenderTarget, view: TreeView, runner: CommandRunner, config: RenderConfig
+) -> TargetRender:
+    context = RenderContext(view, runner, config, {target.target_id: target}, _render_in_context)
+    return context.render(target.target_id)
+
+
 def render_targets(
-    targets: Iterable[RenderTarget], view: TreeView, runner: CommandRunner, config: RenderConfig
+    targets: Iterable[RenderTarget],
+    view: TreeView,
+    runner: CommandRunner,
+    config: RenderConfig,
+    every_target: Mapping[str, RenderTarget] | None = None,
 ) -> dict[str, TargetRender]:
-    return {t.target_id: render_target(t, view, runner, config) for t in targets}
+    """Render `targets`; `every_target` (the revision's discovery) lets an app render the
+    parent that declares it even when the parent itself is not affected."""
+    wanted = list(targets)
+    known = dict(every_target or {})
+    known.update((t.target_id, t) for t in wanted)
+    context = RenderContext(view, runner, config, known, _render_in_context)
+    return {t.target_id: context.render(t.target_id) for t in wanted}
