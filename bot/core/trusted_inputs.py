@@ -4,7 +4,7 @@ the change under review (a PR cannot loosen the rules it is judged by)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.approval.rules import ApprovalConfig, parse_approval
 from bot.core.config.reader import ConfigReader
@@ -45,11 +45,14 @@ def parse_trusted(content: bytes) -> tuple[RepoConfig, ApprovalConfig | None]:
     top = reader.known_keys(doc.data, "")
     if top.get("version", 1) != 1:
         raise reader.fail("version", f"unsupported version {top['version']!r}", "use version: 1")
+    cluster_configs = clusters(reader, reader.mapping(top, "", "clusters"))
+    render = render_config(reader, reader.section(top, "", "render"))
     config = RepoConfig(
         fail_on=reader.severity(top, "", "fail_on", "error", "never"),
-        render=render_config(reader, reader.section(top, "", "render")),
+        # Rendering assigns apps to clusters by directory: it needs the cluster paths.
+        render=replace(render, cluster_paths={c.name: c.paths for c in cluster_configs}),
         diff=diff_config(reader, reader.section(top, "", "diff")),
-        clusters=clusters(reader, reader.mapping(top, "", "clusters")),
+        clusters=cluster_configs,
         validation=validation_config(reader, reader.section(top, "", "validation")),
         signatures=signature_config(reader, reader.section(top, "", "signatures")),
         policies=policy_config(

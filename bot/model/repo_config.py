@@ -30,6 +30,13 @@ class RenderConfig:
     max_file_bytes: int = 2 * 1024 * 1024
     ignore: tuple[str, ...] = ()
     helm_releases: tuple[HelmReleaseConfig, ...] = ()
+    # URLs that mean "this repository" in Argo CD `repoURL`s and Flux GitRepository `url`s
+    # (compared without scheme, credentials, trailing slash or `.git`).
+    repo_urls: tuple[str, ...] = ()
+    # Fail the check when an app is skipped (remote chart not allowed, unsupported generator).
+    fail_on_skipped: bool = True
+    # Cluster name -> directories (Flux roots, Argo CD app folders) that deploy to it.
+    cluster_paths: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +51,7 @@ class ClusterConfig:
 
     name: str
     kubernetes: str  # "1.31"; "latest" is the newest bundled version
+    paths: tuple[str, ...] = ()  # directories whose apps deploy to this cluster
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,15 @@ KNOWN_KEYS = {
     },
     "policies.builtin": {"enabled", "disabled", "parameters"},
     "opa": {"url"},
-    "render": {"timeout_seconds", "max_output_bytes", "max_file_bytes", "ignore", "helm"},
+    "render": {
+        "timeout_seconds",
+        "max_output_bytes",
+        "max_file_bytes",
+        "ignore",
+        "helm",
+        "repo_urls",
+        "fail_on_skipped",
+    },
     "render.helm": {"releases"},
     "diff": {"ignore_labels", "ignore_annotations"},
     "validation": {

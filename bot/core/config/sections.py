@@ -56,6 +56,10 @@ def render_config(reader: ConfigReader, render: Mapping[str, Any]) -> RenderConf
         ),
         ignore=reader.strings(render, "render", "ignore") or (),
         helm_releases=helm_releases(reader, reader.section(render, "render", "helm")),
+        repo_urls=reader.strings(render, "render", "repo_urls") or (),
+        fail_on_skipped=reader.boolean(
+            render, "render", "fail_on_skipped", defaults.fail_on_skipped
+        ),
     )
 
 
@@ -73,8 +77,10 @@ def clusters(reader: ConfigReader, raw: Mapping[str, Any]) -> tuple[ClusterConfi
     found = []
     for name, body in raw.items():
         path = f"clusters.{name}"
-        if not isinstance(body, Mapping) or set(body) - {"kubernetes"}:
-            raise reader.fail(path, 'must be a mapping with `kubernetes: "1.NN"`')
+        if not isinstance(body, Mapping) or set(body) - {"kubernetes", "paths"}:
+            raise reader.fail(
+                path, 'must be a mapping with `kubernetes: "1.NN"` and optional `paths: [dir]`'
+            )
         version = body.get("kubernetes", "latest")
         if isinstance(version, float):
             # YAML reads 1.30 as the float 1.3: refuse rather than guess.
@@ -83,7 +89,10 @@ def clusters(reader: ConfigReader, raw: Mapping[str, Any]) -> tuple[ClusterConfi
             )
         if not isinstance(version, str) or not _K8S_VERSION.match(version):
             raise reader.fail(f"{path}.kubernetes", f"not a Kubernetes version: {version!r}")
-        found.append(ClusterConfig(str(name), version.removeprefix("v")))
+        paths = tuple(
+            p.strip("/").removeprefix("./") for p in reader.strings(body, path, "paths") or ()
+        )
+        found.append(ClusterConfig(str(name), version.removeprefix("v"), paths))
     return tuple(found)
 
 
