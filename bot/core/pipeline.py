@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from bot.core.approval.fingerprint import rendered_fingerprint
 from bot.core.approval.stage import decide_from_review
 from bot.core.changes import changed_files
 from bot.core.diff.states import diff_target
@@ -117,7 +118,7 @@ def review(
     )
 
     diffs = tuple(
-        d
+        _with_app(d, plan.head.get(target_id) or plan.base[target_id])
         for target_id in renderable
         for d in diff_target(
             base_renders.get(target_id, TargetRender(target_id)),
@@ -125,13 +126,15 @@ def review(
             config.diff,
         )
     )
+    changes = changed_resources(diffs, base_renders, head_renders)
+    fingerprint = rendered_fingerprint(changes, config.diff)
     policy_findings, exceptions, policy = evaluate_policies(
         ports.policy_engine(config.policies.opa_url),
         config.policies,
         trusted=trusted_view,
         builtin=ports.builtin_policies,
         resources=head_resources,
-        changes=changed_resources(diffs, base_renders, head_renders),
+        changes=changes,
     )
     signatures: tuple[CommitVerdict, ...] | None = None
     signature_problems: list[Finding] = []
@@ -153,6 +156,7 @@ def review(
             diffs=diffs,
             findings=(*render_findings, *validation_findings, *policy_findings),
             signatures=signatures,
+            rendered_fingerprint=fingerprint,
         )
         if trusted.approval is not None
         else None
@@ -169,7 +173,7 @@ def review(
         for t in renders.values()
         for r in t.resources
     )
-    return build_report(
+    report = build_report(
         change,
         files=files,
         coverage=coverage,
@@ -186,6 +190,13 @@ def review(
         signatures=signatures,
         approval=approval,
     )
+    return replace(report, rendered_fingerprint=fingerprint)
+
+
+def _with_app(diff: ResourceDiff, target: RenderTarget) -> ResourceDiff:
+    if target.app is None and not target.cluster:
+        return diff
+    return replace(diff, app=target.app.display() if target.app else "", cluster=target.cluster)
 
 
 def changed_resources(

@@ -44,6 +44,9 @@ class ForgeFacts:
     committers: frozenset[str] = frozenset()
     teams: Mapping[str, frozenset[str]] = field(default_factory=dict)
     permissions: Mapping[str, str] = field(default_factory=dict)
+    # commit SHA -> rendered fingerprint of the change at that commit, as the server computed it
+    # when it reviewed that commit (see bot/core/approval/fingerprint.py)
+    rendered_fingerprints: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

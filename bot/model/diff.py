@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.model.resource import Location, ResourceKey
@@ -45,6 +46,11 @@ class ResourceDiff:
     fields: tuple[FieldChange, ...]
     unified_diff: str
     secret_keys: tuple[SecretKeyChange, ...] = ()
+    # For approval rules that look at the rendered change: the resource's labels (head side,
+    # base side when removed), and the GitOps app and cluster its target belongs to.
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False)
+    app: str = ""
+    cluster: str = ""
 
     @property
     def is_secret(self) -> bool:

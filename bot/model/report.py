@@ -80,6 +80,9 @@ class Report:
     policy: PolicySummary | None = None  # None: no policies to evaluate, or switched off
     signatures: tuple[CommitVerdict, ...] | None = None  # None: not checked (no commit range)
     approval: RuleResult | None = None  # None: the repository has no approval rules
+    # The change's rendered fingerprint (keep_if_rendered_unchanged). Derived from Secret
+    # values, so no formatter publishes it; the server keeps it per head SHA.
+    rendered_fingerprint: str = ""
 
     def plan(self) -> Plan:
         counts = Counter(d.change for d in self.diffs)

@@ -1,5 +1,6 @@
 import re
 import textwrap
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -227,6 +228,60 @@ DIFFS = facts(
 )
 def test_rendered(predicate: Predicate, given: ApprovalFacts, expected: tuple[bool, str]) -> None:
     check(predicate, given, expected)
+
+
+APP_DIFFS = facts(
+    diffs=(
+        replace(
+            diff("apps", "Deployment", "podinfo", "podinfo", MODIFIED),
+            labels={"app.kubernetes.io/name": "podinfo", "tier": "frontend"},
+            app="HelmRelease podinfo/podinfo",
+            cluster="production",
+        ),
+        replace(
+            diff(RBAC, "ClusterRole", "", "admin", ADDED),
+            labels={"tier": "platform"},
+            app="Kustomization flux-system/infra-controllers",
+            cluster="staging",
+        ),
+    )
+)
+PODINFO = (True, "apps/Deployment podinfo/podinfo modified")
+ADMIN = (True, f"{RBAC}/ClusterRole admin added")
+NONE = (False, "no rendered change matches")
+
+
+@pytest.mark.parametrize(
+    ("predicate", "expected"),
+    [
+        (Rendered(labels=(("tier", "frontend"),)), PODINFO),
+        (Rendered(labels=(("tier", "plat*"),)), ADMIN),
+        (Rendered(labels=(("tier", "*"), ("app.kubernetes.io/name", "podinfo"))), PODINFO),
+        (Rendered(labels=(("team", "*"),)), NONE),
+        (Rendered(clusters=("staging",)), ADMIN),
+        (Rendered(clusters=("prod",)), NONE),
+        (Rendered(apps=("podinfo",)), PODINFO),
+        (Rendered(apps=("flux-system/infra-*",)), ADMIN),
+        (Rendered(apps=("Kustomization flux-system/*",)), ADMIN),
+        (Rendered(apps=("infra-controllers",), clusters=("production",)), NONE),
+        (Rendered(kinds=("ClusterRole",), clusters=("staging",), labels=(("tier", "*"),)), ADMIN),
+    ],
+    ids=[
+        "label-value",
+        "label-glob",
+        "labels-are-anded",
+        "label-missing",
+        "cluster",
+        "other-cluster",
+        "app-name",
+        "app-namespace-glob",
+        "app-kind-glob",
+        "app-and-cluster-anded",
+        "kind-cluster-label",
+    ],
+)
+def test_rendered_labels_clusters_apps(predicate: Predicate, expected: tuple[bool, str]) -> None:
+    check(predicate, APP_DIFFS, expected)
 
 
 WARN = finding("latest-tag", Severity.WARNING)
@@ -628,35 +683,28 @@ ALL_KEYS = (
             1,
             ".rendered",
             "must be a mapping, got ['ClusterRole']",
-            "keys: kinds, api_groups, namespaces, names, changes",
+            "keys: kinds, api_groups, namespaces, names, changes, clusters, apps, labels",
         ),
         (
-            "rendered:\n  kinds: [Deployment]\n  labels: {team: a}\n",
+            "rendered:\n  kinds: [Deployment]\n  labels: [team]\n",
             3,
             ".rendered.labels",
-            "'labels' is not supported yet",
-            "remove it",
+            "must map label keys to value globs",
+            'e.g. labels: {tier: "*"}',
         ),
         (
-            "rendered:\n  clusters: [prod]\n",
+            "rendered:\n  clusters: prod\n",
             2,
             ".rendered.clusters",
-            "'clusters' is not supported yet",
-            "remove it",
-        ),
-        (
-            "rendered:\n  apps: [web]\n",
-            2,
-            ".rendered.apps",
-            "'apps' is not supported yet",
-            "remove it",
+            "must be a non-empty list of strings, got 'prod'",
+            "",
         ),
         (
             "rendered:\n  kind: [Deployment]\n",
             2,
             ".rendered.kind",
             "unknown key 'kind'",
-            "keys: kinds, api_groups, namespaces, names, changes",
+            "keys: kinds, api_groups, namespaces, names, changes, clusters, apps, labels",
         ),
         (
             "rendered:\n  changes:\n    - added\n    - created\n",
@@ -749,9 +797,8 @@ ALL_KEYS = (
         "target-branch-scalar",
         "list-is-a-mapping",
         "rendered-not-a-mapping",
-        "rendered-labels-not-yet",
-        "rendered-clusters-not-yet",
-        "rendered-apps-not-yet",
+        "rendered-labels-not-a-mapping",
+        "rendered-clusters-a-string",
         "rendered-unknown-key",
         "rendered-unknown-change",
         "rendered-empty-name",

@@ -1,3 +1,5 @@
+import pytest
+
 from bot.core.pipeline import Ports, review
 from bot.core.render.manifests import Origin, resources_from_documents
 from bot.core.safe_yaml import load_yaml_documents
@@ -164,3 +166,65 @@ def test_review_evaluates_the_approval_gate_with_the_forges_reviews():
         ),
     )
     assert reviewed.approval.status is RuleStatus.APPROVED
+
+
+KEEP = """approval:
+  rules:
+    - name: app-needs-owner
+      if: {rendered: {kinds: [ConfigMap]}}
+      requires: {count: 1, users: [olga], keep_if_rendered_unchanged: KEEP}
+"""
+FIRST_HEAD, REBASED_HEAD = "c" * 40, "d" * 40
+
+
+def _review_at(base_files, head_files, head_sha, forge_facts=None):
+    change = ChangeRequest(Revision("main", "a" * 40), Revision("pr", head_sha))
+    ports = Ports(FakeRunner(kustomize_from_tree), CATALOG, FakePolicyEngine())
+    if forge_facts is not None:
+        ports = Ports(ports.runner, ports.schemas, ports.policies, forge_facts=forge_facts)
+    return review(change, FakeTree(base_files, "base"), FakeTree(head_files, "head"), ports)
+
+
+@pytest.mark.parametrize(
+    ("keep", "rebased_base_edit", "rebased_head_edit", "expected"),
+    [
+        # A rebase onto a base that changed something else: the PR does the same thing.
+        ("true", {"k/other/cm.yaml": CM.format(name="other", value="9")}, {}, RuleStatus.APPROVED),
+        # A comment-only commit on top: the rendered change is byte-identical.
+        ("true", {}, {"k/app/notes.md": "why\n"}, RuleStatus.APPROVED),
+        # The rebased head renders differently: the approval no longer covers it.
+        ("true", {}, {"k/app/cm.yaml": CM.format(name="app", value="3")}, RuleStatus.PENDING),
+        # The base changed the very resource the PR changes: the change is not the same.
+        ("true", {"k/app/cm.yaml": CM.format(name="app", value="0")}, {}, RuleStatus.PENDING),
+        # Without the option, any new head SHA drops the approval (GitHub's dismissal).
+        ("false", {"k/other/cm.yaml": CM.format(name="other", value="9")}, {}, RuleStatus.PENDING),
+    ],
+    ids=["rebase-kept", "comment-only-kept", "render-changed", "base-touched-same", "option-off"],
+)
+def test_keep_if_rendered_unchanged_across_a_rebase(
+    keep, rebased_base_edit, rebased_head_edit, expected
+):
+    base = {**BASE, ".gitops-bot.yaml": KEEP.replace("KEEP", keep)}
+    head = {**base, "k/app/cm.yaml": CM.format(name="app", value="2")}
+    first = _review_at(base, head, FIRST_HEAD)
+    assert first.rendered_fingerprint
+    rebased_base = {**base, **rebased_base_edit}
+    rebased_head = {**rebased_base, "k/app/cm.yaml": head["k/app/cm.yaml"], **rebased_head_edit}
+    facts = ForgeFacts(
+        author="dev",
+        reviews=(Review("olga", "approved", FIRST_HEAD),),
+        rendered_fingerprints={FIRST_HEAD: first.rendered_fingerprint},
+    )
+    rebased = _review_at(rebased_base, rebased_head, REBASED_HEAD, facts)
+    assert rebased.approval.status is expected
+
+
+def test_the_fingerprint_sees_secret_values_but_never_shows_them():
+    secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: {v}\n"
+    base = {**BASE, "k/app/cm.yaml": secret.format(v="old")}
+    one = _review_at(base, {**base, "k/app/cm.yaml": secret.format(v="hunter2")}, FIRST_HEAD)
+    two = _review_at(base, {**base, "k/app/cm.yaml": secret.format(v="s3cret")}, FIRST_HEAD)
+    # Both diffs are redacted to the same text, yet the fingerprints differ.
+    assert [d.unified_diff for d in one.diffs] == [d.unified_diff for d in two.diffs]
+    assert one.rendered_fingerprint != two.rendered_fingerprint
+    assert "hunter2" not in one.rendered_fingerprint

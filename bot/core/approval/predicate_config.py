@@ -53,9 +53,16 @@ def _fields(
 
 
 def _rendered(r: ConfigReader, value: Any, where: str) -> Rendered:
-    keys = ("kinds", "api_groups", "namespaces", "names", "changes")
-    raw = _fields(r, value, where, keys, later=("labels", "clusters", "apps"))
+    keys = ("kinds", "api_groups", "namespaces", "names", "changes", "clusters", "apps")
+    raw = _fields(r, value, where, (*keys, "labels"))
     got = {k: _strings(r, raw[k], f"{where}.{k}", k in keys[1:3]) for k in keys if k in raw}
+    labels = raw.get("labels", {})
+    if not isinstance(labels, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        raise r.fail(
+            f"{where}.labels", "must map label keys to value globs", 'e.g. labels: {tier: "*"}'
+        )
     allowed = [c.value for c in ChangeKind]
     for i, change in enumerate(got.get("changes", ())):
         if change not in allowed:
@@ -66,6 +73,9 @@ def _rendered(r: ConfigReader, value: Any, where: str) -> Rendered:
         namespaces=got.get("namespaces", ()),
         names=got.get("names", ()),
         changes=tuple(ChangeKind(c) for c in got.get("changes", ())),
+        labels=tuple(sorted(labels.items())),
+        clusters=got.get("clusters", ()),
+        apps=got.get("apps", ()),
     )
 
 

@@ -70,6 +70,14 @@ class OnlyChangedFiles:
         return True, f"all changed files match {listed(self.globs)}"
 
 
+def _app_names(app: str) -> tuple[str, ...]:
+    """ "Kustomization flux-system/apps" answers to itself, "flux-system/apps" and "apps"."""
+    if not app:
+        return ()
+    qualified = app.partition(" ")[2] or app
+    return (app, qualified, qualified.rpartition("/")[2])
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
     """A change to a rendered resource; an empty field matches anything."""
@@ -79,6 +87,9 @@ class Rendered:
     namespaces: tuple[str, ...] = ()
     names: tuple[str, ...] = ()  # globs
     changes: tuple[ChangeKind, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()  # (label key, value glob): all must match
+    clusters: tuple[str, ...] = ()
+    apps: tuple[str, ...] = ()  # globs on "Kind namespace/name", "namespace/name" or "name"
 
     def _matches(self, diff: ResourceDiff) -> bool:
         key = diff.key
@@ -88,6 +99,9 @@ class Rendered:
             and (not self.namespaces or key.namespace in self.namespaces)
             and (not self.names or _any_glob(self.names, key.name))
             and (not self.changes or diff.change in self.changes)
+            and all(k in diff.labels and _any_glob((v,), diff.labels[k]) for k, v in self.labels)
+            and (not self.clusters or diff.cluster in self.clusters)
+            and (not self.apps or any(_any_glob(self.apps, n) for n in _app_names(diff.app)))
         )
 
     def evaluate(self, facts: ApprovalFacts) -> tuple[bool, str]:

@@ -23,6 +23,7 @@ def decide_from_review(
     diffs: Sequence[ResourceDiff],
     findings: Sequence[Finding],
     signatures: Sequence[CommitVerdict] | None,
+    rendered_fingerprint: str = "",
 ) -> RuleResult:
     """Without forge facts (a local run) nobody has reviewed yet: the tree says who must."""
     known = forge or ForgeFacts()
@@ -43,6 +44,11 @@ def decide_from_review(
         committers=known.committers,
         teams=known.teams,
         permissions=known.permissions,
+        rendered_fingerprints=(
+            {**known.rendered_fingerprints, head_sha: rendered_fingerprint}
+            if rendered_fingerprint and head_sha
+            else known.rendered_fingerprints
+        ),
     )
     config_changed = any(f.path == CONFIG_PATH for f in files)
     return decide_approval(config, facts, config_changed)

@@ -86,7 +86,14 @@ def diff_resources(
         fields=fields,
         unified_diff=_unified(some.key, b, h),
         secret_keys=secret_keys,
+        labels=_labels(h if h is not None else b),
     )
+
+
+def _labels(body: Mapping[str, Any] | None) -> dict[str, str]:
+    metadata = body.get("metadata") if body else None
+    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
 
 
 def diff_target(
