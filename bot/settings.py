@@ -153,7 +153,8 @@ def _gitlab_settings(env: Mapping[str, str]) -> GitLabSettings | None:
 
 def load_server_settings(env: Mapping[str, str] | None = None) -> ServerSettings:
     source = os.environ if env is None else env
-    data_dir = source.get("GITOPS_BOT_DATA_DIR") or str(Path.cwd() / ".gitops-bot")
+    # Resolved: a relative dir would turn sqlite:///<dir> into a path from the root.
+    data_dir = str(Path(source.get("GITOPS_BOT_DATA_DIR") or ".gitops-bot").resolve())
     return ServerSettings(
         queue_url=source.get("GITOPS_BOT_QUEUE") or f"sqlite:///{data_dir}/queue.sqlite3",
         data_dir=data_dir,

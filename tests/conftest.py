@@ -1,9 +1,12 @@
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.engines.workspace import Workspace
+from tests.postgres_server import running_postgres
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 
@@ -40,3 +43,16 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     """A private Workspace under the test's tmp dir, removed afterwards."""
     with Workspace(str(tmp_path)) as ws:
         yield ws
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A real PostgreSQL server on 127.0.0.1 for this test process (each xdist worker starts
+    its own). Fails, never skips, when PostgreSQL is not installed."""
+    # Not under pytest's tmp dir: its 0700 parents keep the `postgres` user out.
+    base = Path(tempfile.mkdtemp(prefix="gitops-bot-pg-"))
+    try:
+        with running_postgres(base) as dsn:
+            yield dsn
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
