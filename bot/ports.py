@@ -308,11 +308,18 @@ class JobQueue(Protocol):
         accepted: nothing may be written for a stale SHA."""
         ...
 
-    def record_result(self, pull_request: PullRequestRef, head_sha: str, conclusion: str) -> None:
-        """Remember that this head SHA got a published result (for the reconciler)."""
+    def record_result(
+        self, pull_request: PullRequestRef, head_sha: str, conclusion: str, fingerprint: str = ""
+    ) -> None:
+        """Remember that this head SHA got a published result (for the reconciler), and the
+        change's rendered fingerprint there (for keep_if_rendered_unchanged)."""
         ...
 
     def has_result(self, pull_request: PullRequestRef, head_sha: str) -> bool: ...
+
+    def fingerprints(self, pull_request: PullRequestRef) -> Mapping[str, str]:
+        """Head SHA -> rendered fingerprint of every result recorded with one for this PR."""
+        ...
 
     def counts(self) -> Mapping[JobState, int]:
         """Jobs per state (for /readyz and /metrics). Raises when the store is unreachable."""

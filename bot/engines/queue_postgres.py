@@ -226,13 +226,24 @@ class ProcrastinateJobQueue:
         params = {"delivery_id": job.delivery_id, "cancel": JobAction.CANCEL.value}
         return bool(self._fetch(sql.IS_CURRENT, params)[0]["current"])
 
-    def record_result(self, pull_request: PullRequestRef, head_sha: str, conclusion: str) -> None:
+    def record_result(
+        self, pull_request: PullRequestRef, head_sha: str, conclusion: str, fingerprint: str = ""
+    ) -> None:
         self._fetch(
-            "INSERT INTO gitops_bot_results (pr_key, head_sha, conclusion) VALUES (%s, %s, %s) "
-            "ON CONFLICT (pr_key, head_sha) "
-            "DO UPDATE SET conclusion = excluded.conclusion, recorded_at = now()",
-            (pull_request.key, head_sha, conclusion),
+            "INSERT INTO gitops_bot_results (pr_key, head_sha, conclusion, fingerprint) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (pr_key, head_sha) "
+            "DO UPDATE SET conclusion = excluded.conclusion, "
+            "fingerprint = excluded.fingerprint, recorded_at = now()",
+            (pull_request.key, head_sha, conclusion, fingerprint),
         )
+
+    def fingerprints(self, pull_request: PullRequestRef) -> Mapping[str, str]:
+        rows = self._fetch(
+            "SELECT head_sha, fingerprint FROM gitops_bot_results "
+            "WHERE pr_key = %s AND fingerprint != ''",
+            (pull_request.key,),
+        )
+        return {str(row["head_sha"]): str(row["fingerprint"]) for row in rows}
 
     def has_result(self, pull_request: PullRequestRef, head_sha: str) -> bool:
         query = "SELECT 1 FROM gitops_bot_results WHERE pr_key = %s AND head_sha = %s"

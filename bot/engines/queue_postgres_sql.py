@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS gitops_bot_results (
     pr_key text NOT NULL,
     head_sha text NOT NULL,
     conclusion text NOT NULL,
+    fingerprint text NOT NULL DEFAULT '',
     recorded_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (pr_key, head_sha)
 );

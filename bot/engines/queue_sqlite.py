@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS results (
     pr_key TEXT NOT NULL,
     head_sha TEXT NOT NULL,
     conclusion TEXT NOT NULL,
+    fingerprint TEXT NOT NULL DEFAULT '',
     recorded_at REAL NOT NULL,
     PRIMARY KEY (pr_key, head_sha)
 );
@@ -227,15 +228,28 @@ class SqliteJobQueue:
         row = self._conns.get().execute(_IS_CURRENT, params).fetchone()
         return bool(row[0])
 
-    def record_result(self, pull_request: PullRequestRef, head_sha: str, conclusion: str) -> None:
+    def record_result(
+        self, pull_request: PullRequestRef, head_sha: str, conclusion: str, fingerprint: str = ""
+    ) -> None:
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO results (pr_key, head_sha, conclusion, recorded_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (pr_key, head_sha) "
+                "INSERT INTO results (pr_key, head_sha, conclusion, fingerprint, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pr_key, head_sha) "
                 "DO UPDATE SET conclusion = excluded.conclusion, "
-                "recorded_at = excluded.recorded_at",
-                (pull_request.key, head_sha, conclusion, self._clock()),
+                "fingerprint = excluded.fingerprint, recorded_at = excluded.recorded_at",
+                (pull_request.key, head_sha, conclusion, fingerprint, self._clock()),
             )
+
+    def fingerprints(self, pull_request: PullRequestRef) -> Mapping[str, str]:
+        rows = (
+            self._conns.get()
+            .execute(
+                "SELECT head_sha, fingerprint FROM results WHERE pr_key = ? AND fingerprint != ''",
+                (pull_request.key,),
+            )
+            .fetchall()
+        )
+        return {str(sha): str(fp) for sha, fp in rows}
 
     def has_result(self, pull_request: PullRequestRef, head_sha: str) -> bool:
         row = (

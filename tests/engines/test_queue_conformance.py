@@ -432,6 +432,19 @@ def test_results_are_remembered_per_pr_and_head_sha(queue: Any) -> None:
     assert queue.has_result(PR2, "sha-1") is False
 
 
+def test_rendered_fingerprints_are_kept_per_head_for_keep_if_rendered_unchanged(
+    queue: Any,
+) -> None:
+    assert dict(queue.fingerprints(PR1)) == {}
+    queue.record_result(PR1, "sha-1", "success", "fp-1")
+    queue.record_result(PR1, "sha-2", "failure")  # no fingerprint (the review failed)
+    queue.record_result(PR1, "sha-3", "success", "fp-old")
+    queue.record_result(PR1, "sha-3", "success", "fp-3")  # re-reviewed: the newest counts
+    queue.record_result(PR2, "sha-9", "success", "fp-9")
+    assert dict(queue.fingerprints(PR1)) == {"sha-1": "fp-1", "sha-3": "fp-3"}
+    assert dict(queue.fingerprints(PR2)) == {"sha-9": "fp-9"}
+
+
 def test_counts_name_every_state(queue: Any) -> None:
     assert dict(queue.counts()) == dict.fromkeys(JobState, 0)
     for delivery, pr in [("a1", PR1), ("a2", PR1), ("b1", PR2), ("c1", MR1)]:
