@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from bot.core.approval.rules import ApprovalConfig, parse_approval
 from bot.core.config.reader import ConfigReader
+from bot.core.config.schema_check import check_config_schema
 from bot.core.config.sections import (
     clusters,
     diff_config,
@@ -60,7 +61,10 @@ def parse_trusted(content: bytes) -> tuple[RepoConfig, ApprovalConfig | None]:
         ),
     )
     # approval: has its own parser: its rules hold predicates, not plain values.
-    return config, parse_approval(reader, reader.mapping(top, "", "approval"))
+    approval = parse_approval(reader, reader.mapping(top, "", "approval"))
+    # Last: the parsers above give the more specific messages; the schema catches the rest.
+    check_config_schema(doc.data, doc.field_lines)
+    return config, approval
 
 
 def parse_config(content: bytes) -> RepoConfig:

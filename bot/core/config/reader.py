@@ -90,7 +90,7 @@ class ConfigReader:
             raise self.fail(
                 f"{path}.{unknown[0]}" if path else str(unknown[0]),
                 f"unknown key {unknown[0]!r}",
-                f"known keys: {', '.join(sorted(KNOWN_KEYS[path]))}",
+                f"allowed keys: {', '.join(sorted(KNOWN_KEYS[path]))}",
             )
         return value
 

@@ -71,6 +71,11 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "conclusion": report.conclusion().value,
         "exit_code": int(report.exit_code()),
+        # Added within v1 so that a report read back from JSON formats exactly like the original.
+        "fail_on": report.fail_on.label if report.fail_on is not None else "never",
+        "trusted_input_error": None
+        if report.trusted_input_error is None
+        else finding_to_dict(report.trusted_input_error),
         "plan": {
             "added": plan.added,
             "modified": plan.modified,
