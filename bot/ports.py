@@ -416,3 +416,38 @@ class RepoMirror(Protocol):
     def fetch(self, pr: PullRequestInfo) -> tuple[RepoTree, RepoTree, CommitLog]:
         """Base and head trees of the PR (after fetching both SHAs) and its commit log."""
         ...
+
+
+class ChartFetchStatus(StrEnum):
+    FETCHED = "fetched"
+    NOT_ALLOWED = "not-allowed"  # the operator did not allow-list the repository
+    UNSUPPORTED = "unsupported"  # allowed, but of a kind never fetched (OCI)
+    FAILED = "failed"  # allowed, but the index, version or archive could not be had
+
+
+@dataclass(frozen=True, slots=True)
+class ChartArchive:
+    """A packaged chart (.tgz), verified against the repository index, named by its sha256."""
+
+    digest: str  # sha256 hex of `data`
+    filename: str  # e.g. podinfo-6.14.1.tgz
+    version: str  # the version the constraint resolved to
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ChartFetch:
+    status: ChartFetchStatus
+    archive: ChartArchive | None = None
+    message: str = ""  # why it was not fetched, in the user's words
+
+
+class ChartSource(Protocol):
+    """Remote Helm charts, fetched only from repositories the operator allow-lists, into a
+    content-addressed cache. Never raises for a chart it cannot give: it says why."""
+
+    def fetch(self, repo_url: str, chart: str, version: str) -> ChartFetch:
+        """`repo_url`: a HelmRepository URL (https://, http://, oci://); `chart`: the chart's
+        name in that repository ("" when the URL names the chart, as OCIRepository does);
+        `version`: a semver constraint ("" or "*": the newest stable version)."""
+        ...

@@ -31,6 +31,7 @@ from bot.model.report import Report
 from bot.model.resource import Resource
 from bot.model.signatures import CommitVerdict
 from bot.ports import (
+    ChartSource,
     CommandRunner,
     CommitLog,
     PolicyEngine,
@@ -53,6 +54,7 @@ class Ports:
     commit_log: CommitLog | None = None  # None: signatures are not checked (no git history)
     forge_facts: ForgeFacts | None = None  # None: nobody has reviewed yet (a local run)
     signature_verifier: SignatureVerifier | None = None
+    charts: ChartSource | None = None  # remote Helm charts; None: no chart is ever fetched
 
     def policy_engine(self, opa_url: str) -> PolicyEngine:
         if opa_url and self.opa_server is not None:
@@ -105,12 +107,14 @@ def review(
     plan = plan_targets(base_targets.targets, head_targets.targets, files, render_all)
 
     base_renders = render_targets(
-        plan.base_to_render, base_view, ports.runner, config.render, plan.base
+        plan.base_to_render, base_view, ports.runner, config.render, plan.base, charts=ports.charts
     )
     head_renders = render_targets(
-        plan.head_to_render, head_view, ports.runner, config.render, plan.head
+        plan.head_to_render, head_view, ports.runner, config.render, plan.head, charts=ports.charts
     )
-    coverage, render_findings, renderable = summarize_coverage(plan, base_renders, head_renders)
+    coverage, render_findings, renderable = summarize_coverage(
+        plan, base_renders, head_renders, config.render.fail_on_skipped
+    )
     trusted_view = TreeView(trusted.tree, config.render.max_file_bytes, yaml_cache)
     head_resources = rendered_head_resources(head_renders)
     validation_findings, validation = validate_head(
@@ -213,17 +217,49 @@ def changed_resources(
     return [ChangedResource(find(base, d), find(head, d), d.change.value) for d in diffs]
 
 
+def _is_app(target: RenderTarget, app: str) -> bool:
+    ref = target.app
+    return ref is not None and app in (
+        ref.name,
+        f"{ref.namespace}/{ref.name}",
+        target.target_id,
+        f"{ref.name}@{target.cluster}",
+        f"{ref.namespace}/{ref.name}@{target.cluster}",
+    )
+
+
 def render_revision(
-    tree: RepoTree, ports: Ports, config_tree: RepoTree | None = None, only: str = ""
+    tree: RepoTree,
+    ports: Ports,
+    config_tree: RepoTree | None = None,
+    only: str = "",
+    *,
+    app: str = "",
+    apps_only: bool = False,
 ) -> tuple[tuple[RenderTarget, ...], dict[str, TargetRender]]:
-    """Render every target of one revision (or those whose id contains `only`).
+    """Render every target of one revision (or those whose id contains `only`, or the apps
+    named `app`: a Flux/Argo CD name, `namespace/name`, optionally `@cluster`; every app and
+    nothing else with `apps_only`). Skipped targets are returned but not rendered.
 
     Config comes from `config_tree` (the trusted revision) when given, else from `tree` itself:
     rendering a local checkout is the user reviewing their own work.
     """
     trusted = load_trusted_inputs(config_tree or tree, "render")
     view = TreeView(tree, trusted.config.render.max_file_bytes)
+    every = discover_targets(view, trusted.config.render).targets
     targets = tuple(
-        t for t in discover_targets(view, trusted.config.render).targets if only in t.target_id
+        t
+        for t in every
+        if only in t.target_id
+        and (not app or _is_app(t, app))
+        and (not apps_only or t.app is not None)
     )
-    return targets, render_targets(targets, view, ports.runner, trusted.config.render)
+    renders = render_targets(
+        (t for t in targets if not t.skip_reason),
+        view,
+        ports.runner,
+        trusted.config.render,
+        {t.target_id: t for t in every},
+        charts=ports.charts,
+    )
+    return targets, renders

@@ -20,19 +20,15 @@ from bot.core.report.format.json_report import format_json
 from bot.core.report.format.markdown import format_markdown
 from bot.core.report.format.sarif import format_sarif
 from bot.core.report.format.text import format_text
-from bot.engines.builtin_policies import load_builtin_policies
-from bot.engines.git_commits import GitCommitLog
 from bot.engines.git_tree import GitTree, resolve_revision
 from bot.engines.local_tree import LocalTree
-from bot.engines.opa_server import OpaServerEngine
-from bot.engines.regorus_worker import RegorusEngine
-from bot.engines.runner import SandboxedRunner
-from bot.engines.schema_catalog import JsonSchemaCatalog
-from bot.engines.signature_tools import ToolSignatureVerifier
-from bot.engines.workspace import Workspace
 from bot.entrypoints import (
+    action_command,
+    apps_command,
     explain_command,
     policy_command,
+    review_overrides,
+    server_command,
     signatures_command,
     validate_command,
 )
@@ -42,6 +38,7 @@ from bot.model.errors import GitOpsBotError
 from bot.model.finding import SEVERITY_BY_LABEL, Severity
 from bot.model.report import ExitCode, Report
 from bot.ports import RepoTree
+from bot.server.assembly import build_ports
 from bot.settings import load_settings
 
 FORMATS = ("text", "markdown", "json", "sarif", "github")
@@ -70,6 +67,7 @@ def _add_review_options(parser: argparse.ArgumentParser, formats: bool = True) -
         help="render every target, not only those whose input files changed",
     )
     if formats:
+        review_overrides.add_options(parser)
         parser.add_argument(
             "--format", choices=FORMATS, default="text", help="output format (default: text)"
         )
@@ -112,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     render_cmd.add_argument("--target", default="", help="only targets whose id contains this text")
     render_cmd.add_argument(
+        "--app",
+        default="",
+        metavar="NAME",
+        help="only the Flux/Argo CD app NAME (name, namespace/name, optionally @cluster), "
+        "rendered after the apps that declare it",
+    )
+    render_cmd.add_argument(
         "--show-secrets", action="store_true", help="print Secret values as rendered"
     )
 
@@ -139,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     policy_command.add_parser(commands)
     signatures_command.add_parser(commands)
     explain_command.add_parser(commands)
+    apps_command.add_parser(commands)
+    action_command.add_parser(commands)
+    server_command.add_parser(commands)
     return parser
 
 
@@ -151,17 +159,7 @@ def _open_tree(stack: ExitStack, repo: str, ref: str | None) -> tuple[RepoTree, 
 
 def _ports(stack: ExitStack, repo: str | None = None) -> Ports:
     """Tools for one run; with a `repo`, commit signatures of the range are verified too."""
-    settings = load_settings()
-    workspace = stack.enter_context(Workspace(settings.work_dir))
-    return Ports(
-        runner=SandboxedRunner(settings, workspace),
-        schemas=JsonSchemaCatalog(),
-        policies=RegorusEngine(),
-        builtin_policies=load_builtin_policies(),
-        opa_server=lambda url: OpaServerEngine(url, token=settings.opa_token),
-        commit_log=GitCommitLog(repo) if repo else None,
-        signature_verifier=ToolSignatureVerifier(workspace) if repo else None,
-    )
+    return build_ports(load_settings(), stack, repo=repo)
 
 
 def _run_review(args: argparse.Namespace, stack: ExitStack) -> Report:
@@ -169,7 +167,11 @@ def _run_review(args: argparse.Namespace, stack: ExitStack) -> Report:
     head_tree, head_rev = _open_tree(stack, args.repo, args.head)
     change = ChangeRequest(base=base_rev, head=head_rev)
     ports = _ports(stack, repo=args.repo)
-    return review(change, base_tree, head_tree, ports, render_all=args.render_all)
+    overrides = review_overrides.from_args(args)
+    base_tree = review_overrides.overlay(base_tree, overrides)
+    head_tree = review_overrides.overlay(head_tree, overrides)
+    report = review(change, base_tree, head_tree, ports, render_all=args.render_all)
+    return review_overrides.restore_paths(report, overrides)
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -221,11 +223,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_render(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         tree, _revision = _open_tree(stack, args.path, args.ref)
-        targets, renders = render_revision(tree, _ports(stack), only=args.target)
+        targets, renders = render_revision(tree, _ports(stack), only=args.target, app=args.app)
+    if args.app and not targets:
+        sys.stderr.write(f"gitops-bot: no app named {args.app!r} (`gitops-bot apps` lists them)\n")
+        return int(ExitCode.USAGE_OR_TRUSTED_INPUT)
     documents: list[str] = []
     failed = 0
     for target in targets:
-        render = renders[target.target_id]
+        render = renders.get(target.target_id)
+        if render is None or render.skipped:
+            reason = render.skipped if render else target.skip_reason
+            sys.stderr.write(f"{'skipped':<9} {target.target_id} ({reason})\n")
+            continue
         status = "failed" if render.failed else "rendered"
         failed += render.failed
         sys.stderr.write(f"{status:<9} {target.target_id} ({len(render.resources)} resources)\n")
@@ -264,6 +273,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "validate": validate_command.run,
     "policy": policy_command.run,
     "verify-commits": signatures_command.run,
+    "apps": apps_command.run,
+    "action": action_command.run,
+    "serve": server_command.run_serve,
+    "worker": server_command.run_worker,
     "explain": lambda args: explain_command.run(
         argparse.Namespace(**vars(args), render_all=False), _run_review
     ),

@@ -61,7 +61,9 @@ class RenderTarget:
     `target_id` is stable across revisions so base and head targets pair up.
     `blocked_by` holds findings found before rendering (remote bases, path escapes, plugins):
     a blocked target is reported as failed and never handed to a tool. A target with a
-    `skip_reason` is listed in the coverage as skipped, never rendered.
+    `skip_reason` is listed in the coverage as skipped, never rendered; `skip_unexpected` marks
+    a skip of content this repository holds (a chart that may not be fetched), which fails the
+    check when `render.fail_on_skipped` says so.
     """
 
     target_id: str
@@ -71,6 +73,7 @@ class RenderTarget:
     helm: HelmRelease | None = None
     blocked_by: tuple[Finding, ...] = ()
     skip_reason: str = ""
+    skip_unexpected: bool = False
     # GitOps apps (Flux, Argo CD): which app and cluster the rendered resources belong to, the
     # target whose rendered output holds the app object (after that target's patches) and the
     # object as declared, for the renderer.
@@ -106,6 +109,9 @@ class TargetRender:
     target_id: str
     resources: tuple[Resource, ...] = ()
     findings: tuple[Finding, ...] = ()
+    # Set when the renderer decided not to render (a remote chart that may not be fetched): the
+    # coverage lists the target as skipped with this reason, and it counts as unexpected.
+    skipped: str = ""
 
     @property
     def failed(self) -> bool:

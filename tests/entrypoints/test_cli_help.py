@@ -22,6 +22,10 @@ COMMANDS = [
     "policy verify",
     "verify-commits",
     "explain",
+    "serve",
+    "worker",
+    "action",
+    "apps",
 ]
 
 

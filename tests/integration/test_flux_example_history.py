@@ -1,8 +1,13 @@
 """review() on real commit pairs of fluxcd/flux2-kustomize-helm-example (git bundle fixture).
 
-The repository's Flux Kustomizations/HelmReleases are not expanded yet: today the bot discovers
-its plain YAML folders (clusters/*) and kustomize dirs (apps/*, infrastructure/*,
-clusters/*/flux-system), and the HelmReleases render as plain objects.
+Its Flux Kustomizations and HelmReleases are apps: each cluster's root Kustomizations
+(clusters/<name>/*.yaml; the bootstrap gotk-sync.yaml is a stub upstream, so nothing declares
+them) render their `spec.path` (since 2b8cffe through an ArtifactGenerator's ExternalArtifact),
+once per cluster. The HelmReleases' charts are remote (a HelmRepository, OCI) and nothing is
+allow-listed here, so each is skipped, and a change that touches one fails the check
+(render.fail_on_skipped); tests/integration/test_flux_example_charts.py serves the real podinfo
+chart. What stays generic: the stubbed clusters/*/flux-system kustomizations and the
+clusters/* folders (the root Kustomization objects themselves, which nothing applies).
 
 Observed and asserted as correct: `clusters/*/flux-system` renders to zero resources without a
 finding. Its gotk-components.yaml/gotk-sync.yaml are comment-only stubs upstream, so kustomize
@@ -34,22 +39,52 @@ BUNDLE = (
     Path(__file__).resolve().parents[2].parent
     / "shared/fixtures/repos/flux2-kustomize-helm-example.bundle"
 )
+CLUSTERS = ("production", "staging")
 
-# Targets discovered in every commit since 2b8cffe ("Update structure for Flux 2.7").
-CURRENT_TARGETS = {
-    "kustomize:apps/production": 3,  # Namespace, HelmRepository, HelmRelease podinfo
-    "kustomize:apps/staging": 3,
+
+def per_cluster(*names: str) -> list[str]:
+    return [f"{name}@{cluster}" for name in names for cluster in CLUSTERS]
+
+
+# Targets discovered in every commit since 2b8cffe ("Update structure for Flux 2.7"), with the
+# resources each renders; the HelmReleases (remote charts) are skipped.
+RENDERED_TARGETS = {
+    **dict.fromkeys(per_cluster("flux-ks:flux-system/apps"), 3),  # Namespace, repo, release
+    **dict.fromkeys(per_cluster("flux-ks:flux-system/infra-configs"), 3),
+    **dict.fromkeys(per_cluster("flux-ks:flux-system/infra-controllers"), 6),
     "kustomize:clusters/production/flux-system": 0,  # stubbed gotk-*.yaml: nothing to render
     "kustomize:clusters/staging/flux-system": 0,
-    "kustomize:infrastructure/configs": 3,  # ClusterIssuer, GatewayClass, Gateway
-    "kustomize:infrastructure/controllers": 6,
     "plain:clusters/production": 4,  # Kustomizations apps/infra-*, ArtifactGenerator
     "plain:clusters/staging": 4,
 }
+SKIPPED_APPS = {
+    **dict.fromkeys(
+        per_cluster("flux-hr:cert-manager/cert-manager"),
+        "remote chart not allowed (oci://quay.io/jetstack/charts/cert-manager)",
+    ),
+    **dict.fromkeys(
+        per_cluster("flux-hr:envoy-gateway-system/envoy-gateway"),
+        "remote chart not allowed (oci://docker.io/envoyproxy/gateway-helm)",
+    ),
+    **dict.fromkeys(
+        per_cluster("flux-hr:podinfo/podinfo"),
+        "remote chart not allowed (https://stefanprodan.github.io/podinfo)",
+    ),
+}
+CURRENT_TARGETS = [*RENDERED_TARGETS, *SKIPPED_APPS]
 
 HELM_RELEASE = "helm.toolkit.fluxcd.io"
 SOURCE = "source.toolkit.fluxcd.io"
 FLUX_KUSTOMIZE = "kustomize.toolkit.fluxcd.io"
+
+
+def skipped_releases(report: Report) -> set[str]:
+    """The render-skipped errors, as "<release> (cluster <name>)"."""
+    return {
+        f.message.split(" was not rendered")[0].removeprefix("HelmRelease ")
+        for f in report.findings
+        if f.rule_id == "render-skipped" and f.severity is Severity.ERROR
+    }
 
 
 def not_about_flux_schemas(findings):
@@ -130,23 +165,45 @@ def test_docs_and_ci_changes_leave_the_desired_state_alone(
     assert report.diffs == ()
     assert not_about_flux_schemas(report.findings) == []
     assert report.plan().line() == "No changes to the desired state."
-    assert _status(report) == dict.fromkeys(CURRENT_TARGETS, CoverageStatus.UNCHANGED)
+    # Before 7c6e245 ("Migrate ingress to Envoy Gateway") the controllers were ingress-nginx.
+    release = (
+        "envoy-gateway-system/envoy-gateway"
+        if base == IDENTICAL_PAIRS[0].values[0]
+        else ("ingress-nginx/ingress-nginx")
+    )
+    expected = [t.replace("envoy-gateway-system/envoy-gateway", release) for t in CURRENT_TARGETS]
+    assert _status(report) == dict.fromkeys(expected, CoverageStatus.UNCHANGED)
     assert report.exit_code() is ExitCode.CLEAN
 
 
 def test_every_current_target_renders(flux_repo: Path, runner: SandboxedRunner) -> None:
-    """render_all on the newest pair: every discovered target renders, none fails."""
+    """render_all on the newest pair: every Kustomization renders in both clusters, none fails;
+    every HelmRelease is skipped (remote chart, nothing allow-listed) and fails the check."""
     base, head = IDENTICAL_PAIRS[0].values[:2]
     report = review_commits(flux_repo, str(base), str(head), runner, render_all=True)
 
-    assert not_about_flux_schemas(report.findings) == []
     assert report.diffs == ()
-    assert {c.target_id: c.status for c in report.coverage} == dict.fromkeys(
-        CURRENT_TARGETS, CoverageStatus.RENDERED
-    )
-    assert {c.target_id: (c.base_resources, c.head_resources) for c in report.coverage} == {
-        t: (n, n) for t, n in CURRENT_TARGETS.items()
+    assert {c.target_id: (c.status, c.reason) for c in report.coverage} == {
+        **dict.fromkeys(RENDERED_TARGETS, (CoverageStatus.RENDERED, "")),
+        **{t: (CoverageStatus.SKIPPED, reason) for t, reason in SKIPPED_APPS.items()},
     }
+    assert {
+        c.target_id: (c.base_resources, c.head_resources)
+        for c in report.coverage
+        if c.status is CoverageStatus.RENDERED
+    } == {t: (n, n) for t, n in RENDERED_TARGETS.items()}
+    assert {c.cluster for c in report.coverage if c.app} == set(CLUSTERS)
+    assert skipped_releases(report) == {
+        f"{name} (cluster {cluster})"
+        for name in (
+            "cert-manager/cert-manager",
+            "envoy-gateway-system/envoy-gateway",
+            "podinfo/podinfo",
+        )
+        for cluster in CLUSTERS
+    }
+    assert {f.rule_id for f in not_about_flux_schemas(report.findings)} == {"render-skipped"}
+    assert report.exit_code() is ExitCode.FINDINGS
 
 
 def test_built_in_kinds_are_valid_and_custom_kinds_listed(
@@ -158,7 +215,7 @@ def test_built_in_kinds_are_valid_and_custom_kinds_listed(
     report = review_commits(flux_repo, str(base), str(head), runner, render_all=True)
     assert report.validation is not None
     assert report.validation.invalid == 0
-    unvalidated = {(f.resource.api_group, f.resource.kind) for f in report.findings}
+    unvalidated = {(f.resource.api_group, f.resource.kind) for f in report.findings if f.resource}
     assert unvalidated == {
         (HELM_RELEASE, "HelmRelease"),
         (SOURCE, "HelmRepository"),
@@ -169,8 +226,9 @@ def test_built_in_kinds_are_valid_and_custom_kinds_listed(
         ("gateway.networking.k8s.io", "GatewayClass"),
         ("cert-manager.io", "ClusterIssuer"),
     }
-    # 23 resources, 19 of custom kinds (some rendered by two clusters' targets, reported once).
-    assert (report.validation.resources, report.validation.without_schema) == (23, 19)
+    # 16 resources per cluster (apps 3, configs 3, controllers 6, clusters/<name> 4), 13 of
+    # them of custom kinds; each cluster's copy is validated on its own.
+    assert (report.validation.resources, report.validation.without_schema) == (32, 26)
 
 
 # --- (b) pairs whose change alters the rendered output ---
@@ -178,12 +236,13 @@ def test_built_in_kinds_are_valid_and_custom_kinds_listed(
 CERT_MANAGER = ResourceKey(HELM_RELEASE, "HelmRelease", "cert-manager", "cert-manager")
 PODINFO = ResourceKey(HELM_RELEASE, "HelmRelease", "podinfo", "podinfo")
 GATEWAY = ResourceKey("gateway.networking.k8s.io", "Gateway", "envoy-gateway-system", "envoy")
-CONTROLLERS = "kustomize:infrastructure/controllers"
+CONTROLLERS = per_cluster("flux-ks:flux-system/infra-controllers")
 
 
 def test_one_value_change_in_a_helm_release(flux_repo: Path, runner: SandboxedRunner) -> None:
     # 3800e32 "Update infrastructure/controllers/cert-manager.yaml": crds.keep true -> false in
-    # the cert-manager HelmRelease values; the smallest real change to rendered output.
+    # the cert-manager HelmRelease values; the smallest real change to rendered output. Both
+    # clusters apply infrastructure/controllers, so both show it.
     base, head = (
         "ff741f5c3810e34e9fdbed2cf23160462993c599",
         "3800e328fbf19f3e45579b36a508ae8e04b33d48",
@@ -192,26 +251,37 @@ def test_one_value_change_in_a_helm_release(flux_repo: Path, runner: SandboxedRu
 
     assert _diff_summary(report) == {
         (
-            CONTROLLERS,
+            target,
             CERT_MANAGER,
             ChangeKind.MODIFIED,
             (FieldChange("spec.values.crds.keep", ChangeKind.MODIFIED),),
         )
+        for target in CONTROLLERS
     }
-    (diff,) = report.diffs
-    assert diff.origin == Location("infrastructure/controllers/cert-manager.yaml", 18)
-    assert "-      keep: true\n+      keep: false" in diff.unified_diff
-    assert report.plan().line() == "+0 ~1 -0 resource in 1 app"
+    for diff in report.diffs:
+        assert diff.origin == Location("infrastructure/controllers/cert-manager.yaml", 18)
+        assert "-      keep: true\n+      keep: false" in diff.unified_diff
+    assert report.plan().line() == "+0 ~2 -0 resources in 2 apps"
     status = _status(report)
-    assert status.pop(CONTROLLERS) is CoverageStatus.RENDERED
+    for target in CONTROLLERS:
+        assert status.pop(target) is CoverageStatus.RENDERED
+    # The release itself (a chart from https://charts.jetstack.io) cannot be rendered here.
+    for target in per_cluster("flux-hr:cert-manager/cert-manager"):
+        assert status.pop(target) is CoverageStatus.SKIPPED
     assert set(status.values()) == {CoverageStatus.UNCHANGED}
-    assert not_about_flux_schemas(report.findings) == []
+    assert skipped_releases(report) == {
+        f"cert-manager/cert-manager (cluster {c})" for c in CLUSTERS
+    }
+    assert {f.rule_id for f in not_about_flux_schemas(report.findings)} == {"render-skipped"}
+    assert report.exit_code() is ExitCode.FINDINGS
 
 
 def test_envoy_gateway_upgrade(flux_repo: Path, runner: SandboxedRunner) -> None:
     # 0adbf94 "Use Envoy Gateway 1.8.0-rc.0": edits the podinfo base (both overlays), a
     # Gateway port, cert-manager and envoy-gateway releases, and drops gateway-api.yaml from
-    # the controllers kustomization: modified and removed resources across four targets.
+    # the controllers kustomization: modified and removed resources across three apps of each
+    # cluster, and two apps (the envoy-gateway-crds release, the gateway-api Kustomization)
+    # that exist only at the base.
     base, head = (
         "7c6e245ac4e2498361cb6f9ad0f8b616c617bdc4",
         "0adbf944046875ac3979314ca412a7eea752b468",
@@ -221,46 +291,69 @@ def test_envoy_gateway_upgrade(flux_repo: Path, runner: SandboxedRunner) -> None
     changes = {(d.target, d.key, d.change) for d in report.diffs}
     ns = "envoy-gateway-system"
     modified, removed = ChangeKind.MODIFIED, ChangeKind.REMOVED
-    assert changes == {
-        ("kustomize:apps/production", PODINFO, modified),
-        ("kustomize:apps/staging", PODINFO, modified),
-        ("kustomize:infrastructure/configs", GATEWAY, modified),
-        (CONTROLLERS, CERT_MANAGER, modified),
-        (CONTROLLERS, ResourceKey(HELM_RELEASE, "HelmRelease", ns, "envoy-gateway"), modified),
-        (CONTROLLERS, ResourceKey(HELM_RELEASE, "HelmRelease", ns, "envoy-gateway-crds"), removed),
-        (CONTROLLERS, ResourceKey(SOURCE, "OCIRepository", ns, "envoy-gateway-crds"), removed),
-        (CONTROLLERS, ResourceKey(SOURCE, "OCIRepository", ns, "gateway-helm"), modified),
-        (CONTROLLERS, ResourceKey(SOURCE, "GitRepository", ns, "gateway-api"), removed),
-        (CONTROLLERS, ResourceKey(FLUX_KUSTOMIZE, "Kustomization", ns, "gateway-api"), removed),
+    per_target = {(f"flux-ks:flux-system/apps@{c}", PODINFO, modified) for c in CLUSTERS} | {
+        (f"flux-ks:flux-system/infra-configs@{c}", GATEWAY, modified) for c in CLUSTERS
     }
+    for target in CONTROLLERS:
+        per_target |= {
+            (target, CERT_MANAGER, modified),
+            (target, ResourceKey(HELM_RELEASE, "HelmRelease", ns, "envoy-gateway"), modified),
+            (target, ResourceKey(HELM_RELEASE, "HelmRelease", ns, "envoy-gateway-crds"), removed),
+            (target, ResourceKey(SOURCE, "OCIRepository", ns, "envoy-gateway-crds"), removed),
+            (target, ResourceKey(SOURCE, "OCIRepository", ns, "gateway-helm"), modified),
+            (target, ResourceKey(SOURCE, "GitRepository", ns, "gateway-api"), removed),
+            (target, ResourceKey(FLUX_KUSTOMIZE, "Kustomization", ns, "gateway-api"), removed),
+        }
+    assert changes == per_target
     by_key = {(d.target, d.key): d for d in report.diffs}
-    gateway = by_key[("kustomize:infrastructure/configs", GATEWAY)]
+    gateway = by_key[("flux-ks:flux-system/infra-configs@staging", GATEWAY)]
     assert gateway.fields == (FieldChange("spec.listeners[0].port", ChangeKind.MODIFIED),)
     assert gateway.origin == Location("infrastructure/configs/gateway.yaml", 9)
-    podinfo = by_key[("kustomize:apps/staging", PODINFO)]
+    podinfo = by_key[("flux-ks:flux-system/apps@staging", PODINFO)]
     assert set(podinfo.fields) == {
         FieldChange("spec.install.remediation", ChangeKind.REMOVED),
         FieldChange("spec.install.strategy", ChangeKind.ADDED),
         FieldChange("spec.upgrade", ChangeKind.ADDED),
     }
     removed_crds = by_key[
-        (CONTROLLERS, ResourceKey(SOURCE, "OCIRepository", ns, "envoy-gateway-crds"))
+        (CONTROLLERS[0], ResourceKey(SOURCE, "OCIRepository", ns, "envoy-gateway-crds"))
     ]
     assert removed_crds.origin == Location("infrastructure/controllers/envoy-gateway.yaml", 9)
-    assert report.plan().line() == "+0 ~6 -4 resources in 4 apps"
-    assert {
+    assert report.plan().line() == "+0 ~10 -8 resources in 6 apps"
+    coverage = {
         c.target_id: (c.status, c.base_resources, c.head_resources) for c in report.coverage
-    } == {
-        "kustomize:apps/production": (CoverageStatus.RENDERED, 3, 3),
-        "kustomize:apps/staging": (CoverageStatus.RENDERED, 3, 3),
-        "kustomize:clusters/production/flux-system": (CoverageStatus.UNCHANGED, 0, 0),
-        "kustomize:clusters/staging/flux-system": (CoverageStatus.UNCHANGED, 0, 0),
-        "kustomize:infrastructure/configs": (CoverageStatus.RENDERED, 3, 3),
-        CONTROLLERS: (CoverageStatus.RENDERED, 10, 6),
-        "plain:clusters/production": (CoverageStatus.UNCHANGED, 0, 0),
-        "plain:clusters/staging": (CoverageStatus.UNCHANGED, 0, 0),
     }
-    assert not_about_flux_schemas(report.findings) == []
+    rendered, unchanged, skipped = (
+        CoverageStatus.RENDERED,
+        CoverageStatus.UNCHANGED,
+        CoverageStatus.SKIPPED,
+    )
+    assert coverage == {
+        **dict.fromkeys(per_cluster("flux-ks:flux-system/apps"), (rendered, 3, 3)),
+        **dict.fromkeys(per_cluster("flux-ks:flux-system/infra-configs"), (rendered, 3, 3)),
+        **dict.fromkeys(CONTROLLERS, (rendered, 10, 6)),
+        **dict.fromkeys(
+            per_cluster(
+                "flux-hr:podinfo/podinfo",
+                "flux-hr:cert-manager/cert-manager",
+                f"flux-hr:{ns}/envoy-gateway",
+                f"flux-hr:{ns}/envoy-gateway-crds",
+                f"flux-ks:{ns}/gateway-api",  # synced from kubernetes-sigs/gateway-api
+            ),
+            (skipped, 0, 0),
+        ),
+        "kustomize:clusters/production/flux-system": (unchanged, 0, 0),
+        "kustomize:clusters/staging/flux-system": (unchanged, 0, 0),
+        "plain:clusters/production": (unchanged, 0, 0),
+        "plain:clusters/staging": (unchanged, 0, 0),
+    }
+    # Removed apps need no render; the releases that stay do, and cannot be.
+    assert skipped_releases(report) == {
+        f"{name} (cluster {c})"
+        for name in ("podinfo/podinfo", "cert-manager/cert-manager", f"{ns}/envoy-gateway")
+        for c in CLUSTERS
+    }
+    assert {f.rule_id for f in not_about_flux_schemas(report.findings)} == {"render-skipped"}
 
 
 def test_rewritten_kustomization_with_identical_output(
@@ -275,12 +368,14 @@ def test_rewritten_kustomization_with_identical_output(
     report = review_commits(flux_repo, base, head, runner)
 
     assert report.diffs == ()
-    assert not_about_flux_schemas(report.findings) == []
     assert report.plan().line() == "No changes to the desired state."
     status = _status(report)
-    assert status.pop("kustomize:apps/production") is CoverageStatus.RENDERED
-    assert status.pop("kustomize:apps/staging") is CoverageStatus.RENDERED
+    for target in per_cluster("flux-ks:flux-system/apps"):
+        assert status.pop(target) is CoverageStatus.RENDERED
+    for target in per_cluster("flux-hr:podinfo/podinfo"):
+        assert status.pop(target) is CoverageStatus.SKIPPED
     assert set(status.values()) == {CoverageStatus.UNCHANGED}
+    assert skipped_releases(report) == {f"podinfo/podinfo (cluster {c})" for c in CLUSTERS}
 
 
 AFFECTED_ONLY_PAIRS = [
@@ -371,18 +466,23 @@ def test_base_that_does_not_render_is_a_warning_with_file_and_line(
     # kustomize v5 cannot match the patch (HelmRelease podinfo.[noNs]) and the build fails.
     report = review_commits(flux_repo, *STAGING_FIX, runner)
 
-    (entry,) = [c for c in report.coverage if c.target_id == "kustomize:apps/staging"]
+    (entry,) = [c for c in report.coverage if c.target_id == "flux-ks:flux-system/apps@staging"]
     assert entry.status is CoverageStatus.FAILED
     assert entry.reason == "base revision does not render; no diff"
     assert (entry.base_resources, entry.head_resources) == (0, 2)
-    (finding,) = not_about_flux_schemas(report.findings)
+    # The podinfo release (a remote chart) is skipped and fails the check; the base's failure
+    # itself is only a warning.
+    assert skipped_releases(report) == {"podinfo/podinfo (cluster staging)"}
+    (finding,) = [
+        f for f in not_about_flux_schemas(report.findings) if f.rule_id != "render-skipped"
+    ]
     assert finding.rule_id == "render-failed"
     assert finding.severity is Severity.WARNING
     assert finding.location == Location("apps/staging/kustomization.yaml", 1)
     assert finding.message.startswith("at the base revision: kustomize failed:")
     assert "no matches for Id HelmRelease.v2beta1.helm.toolkit.fluxcd.io/podinfo" in finding.message
     assert report.diffs == ()
-    assert report.exit_code() is ExitCode.CLEAN  # the change may be the fix: base failures warn
+    assert [f.rule_id for f in report.failing_findings()] == ["render-skipped"]
 
 
 def test_plan_line_does_not_claim_no_changes_when_a_target_was_not_diffed(

@@ -9,7 +9,7 @@ from bot.core.tree_view import TreeView
 from bot.model.finding import Finding, Severity
 from bot.model.render import RenderTarget, TargetRender
 from bot.model.repo_config import RenderConfig
-from bot.ports import CommandRunner
+from bot.ports import ChartSource, CommandRunner
 
 MAX_APP_DEPTH = 8  # app-of-apps and nested Flux Kustomizations are followed this deep
 
@@ -20,6 +20,9 @@ class AppTargets:
 
     targets: tuple[RenderTarget, ...]
     findings: tuple[Finding, ...] = ()
+    # Repo files whose content the apps render (not the files that only declare an app); None:
+    # every input file. Generic targets made only of these files are dropped.
+    covers: frozenset[str] | None = None
 
 
 @dataclass(slots=True)
@@ -32,6 +35,7 @@ class RenderContext:
     config: RenderConfig
     targets: Mapping[str, RenderTarget]
     render_generic: Callable[[RenderTarget, RenderContext], TargetRender]
+    charts: ChartSource | None = None  # remote Helm charts; None: none may be fetched
     cache: dict[str, TargetRender] = field(default_factory=dict)
     _active: list[str] = field(default_factory=list)
 

@@ -36,6 +36,12 @@ def combine_with_apps(
     found = [flux.discover(view, config), argo.discover(view, config)]
     apps = tuple(t for d in found for t in d.targets)
     findings = tuple(f for d in found for f in d.findings)
-    covered = frozenset(f for t in apps for f in t.input_files)
+    covered = frozenset(
+        f
+        for d in found
+        for f in (
+            d.covers if d.covers is not None else (f for t in d.targets for f in t.input_files)
+        )
+    )
     kept = tuple(t for t in generic if not (t.input_files and t.input_files <= covered))
     return (*kept, *apps), findings

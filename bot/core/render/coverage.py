@@ -86,15 +86,33 @@ def _as_base_warning(finding: Finding) -> Finding:
     )
 
 
+def _unexpected_skip(target: RenderTarget, reason: str, fail: bool) -> Finding:
+    """An app whose content is in this repository but was not rendered: the review cannot say
+    what it changes. It fails the check unless `render.fail_on_skipped` is off."""
+    what = target.app.display() if target.app else target.target_id
+    if target.cluster:
+        what += f" (cluster {target.cluster})"
+    return Finding(
+        rule_id="render-skipped",
+        severity=Severity.ERROR if fail else Severity.WARNING,
+        message=f"{what} was not rendered: {reason}",
+        location=target.app.declared_in if target.app else None,
+        hint="allow-list the chart repository (GITOPS_BOT_ALLOWED_CHART_REPOS) if it may be "
+        "fetched, or set render.fail_on_skipped: false in .gitops-bot.yaml to accept the skip",
+    )
+
+
 def summarize_coverage(
     plan: RenderPlan,
     base_renders: Mapping[str, TargetRender],
     head_renders: Mapping[str, TargetRender],
+    fail_on_skipped: bool = True,
 ) -> tuple[tuple[CoverageEntry, ...], tuple[Finding, ...], tuple[str, ...]]:
     """Coverage entries, the findings the change is responsible for, and the diffable targets.
 
     Head failures are errors. A base that already failed is only a warning (the change may be
-    the fix), but its target cannot be diffed.
+    the fix), but its target cannot be diffed. An unexpected skip of an affected target is a
+    finding (error or warning per `fail_on_skipped`).
     """
     entries: list[CoverageEntry] = []
     findings: list[Finding] = []
@@ -103,11 +121,27 @@ def summarize_coverage(
         target = plan.head.get(target_id) or plan.base[target_id]
         if target.skip_reason:
             entries.append(_entry(target, CoverageStatus.SKIPPED, target.skip_reason))
+            # An app the change removes needs no render: its parent's diff shows it going.
+            if target.skip_unexpected and target_id in plan.affected and target_id in plan.head:
+                findings.append(_unexpected_skip(target, target.skip_reason, fail_on_skipped))
             continue
         if target_id not in plan.affected:
             entries.append(_entry(target, CoverageStatus.UNCHANGED))
             continue
         base, head = base_renders.get(target_id), head_renders.get(target_id)
+        if head is not None and head.skipped:
+            entries.append(_entry(target, CoverageStatus.SKIPPED, head.skipped))
+            findings.append(_unexpected_skip(target, head.skipped, fail_on_skipped))
+            continue
+        if base is not None and base.skipped:
+            reason = (
+                f"removed by this change (base not rendered: {base.skipped})"
+                if head is None
+                else f"base revision not rendered ({base.skipped}); no diff"
+            )
+            entries.append(_entry(target, CoverageStatus.SKIPPED, reason))
+            findings.extend(head.findings if head else ())
+            continue
         findings.extend(head.findings if head else ())
         head_errors, base_errors = _errors(head), _errors(base)
         if head_errors:

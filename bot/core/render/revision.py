@@ -18,7 +18,7 @@ from bot.model.finding import Finding, Severity
 from bot.model.render import RenderTarget, TargetKind, TargetRender
 from bot.model.repo_config import RenderConfig
 from bot.model.resource import Location, Resource, SourceDocument
-from bot.ports import CommandRunner
+from bot.ports import ChartSource, CommandRunner
 
 
 def _render_plain(target: RenderTarget, view: TreeView) -> tuple[list[Resource], list[Finding]]:
@@ -126,9 +126,14 @@ def _render_in_context(target: RenderTarget, context: RenderContext) -> TargetRe
 
 
 def render_target(
-    target: RenderTarget, view: TreeView, runner: CommandRunner, config: RenderConfig
+    target: RenderTarget,
+    view: TreeView,
+    runner: CommandRunner,
+    config: RenderConfig,
+    charts: ChartSource | None = None,
 ) -> TargetRender:
-    context = RenderContext(view, runner, config, {target.target_id: target}, _render_in_context)
+    known = {target.target_id: target}
+    context = RenderContext(view, runner, config, known, _render_in_context, charts)
     return context.render(target.target_id)
 
 
@@ -138,11 +143,13 @@ def render_targets(
     runner: CommandRunner,
     config: RenderConfig,
     every_target: Mapping[str, RenderTarget] | None = None,
+    *,
+    charts: ChartSource | None = None,
 ) -> dict[str, TargetRender]:
     """Render `targets`; `every_target` (the revision's discovery) lets an app render the
     parent that declares it even when the parent itself is not affected."""
     wanted = list(targets)
     known = dict(every_target or {})
     known.update((t.target_id, t) for t in wanted)
-    context = RenderContext(view, runner, config, known, _render_in_context)
+    context = RenderContext(view, runner, config, known, _render_in_context, charts)
     return {t.target_id: context.render(t.target_id) for t in wanted}

@@ -94,6 +94,8 @@ def _coverage(raw: Mapping[str, Any]) -> CoverageEntry:
         reason=raw.get("reason", ""),
         base_resources=int(raw.get("base_resources", 0)),
         head_resources=int(raw.get("head_resources", 0)),
+        app=raw.get("app", ""),
+        cluster=raw.get("cluster", ""),
     )
 
 

@@ -55,6 +55,23 @@ def diffs_by_target(diffs: Sequence[ResourceDiff]) -> dict[str, list[ResourceDif
     return dict(sorted(grouped.items()))
 
 
+def diffs_by_cluster_and_app(
+    report: Report,
+) -> list[tuple[str, list[tuple[str, str, list[ResourceDiff]]]]]:
+    """[(cluster, [(target, title, diffs)])]: targets without a cluster first, then each
+    cluster; within it, GitOps apps by their name (the title), other targets by id."""
+    entries = {c.target_id: c for c in report.coverage}
+    clusters: dict[str, list[tuple[str, str, list[ResourceDiff]]]] = defaultdict(list)
+    for target, diffs in diffs_by_target(report.diffs).items():
+        entry = entries.get(target)
+        cluster = entry.cluster if entry else ""
+        clusters[cluster].append((target, entry.app if entry and entry.app else target, diffs))
+    return [
+        (cluster, sorted(groups, key=lambda g: (g[1], g[0])))
+        for cluster, groups in sorted(clusters.items())
+    ]
+
+
 def target_counts(diffs: Sequence[ResourceDiff]) -> str:
     symbols = [d.change.symbol for d in diffs]
     return " ".join(f"{s}{symbols.count(s)}" for s in "+~-" if symbols.count(s))

@@ -93,6 +93,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
                 "reason": c.reason,
                 "base_resources": c.base_resources,
                 "head_resources": c.head_resources,
+                # GitOps apps only: the app (Flux/Argo CD object) and its cluster.
+                **({"app": c.app, "cluster": c.cluster} if c.app or c.cluster else {}),
             }
             for c in report.coverage
         ],

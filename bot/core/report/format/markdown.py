@@ -9,7 +9,7 @@ from bot.core.report.format.common import (
     STATUS_ICON,
     approval_lines,
     coverage_summary,
-    diffs_by_target,
+    diffs_by_cluster_and_app,
     plural,
     policy_summary,
     secret_note,
@@ -207,11 +207,19 @@ def format_markdown(report: Report, limit: int = COMMENT_LIMIT) -> str:
     body: list[str] = []
     used = 0
     omitted = 0
-    groups = diffs_by_target(report.diffs)
-    if groups:
+    clusters = diffs_by_cluster_and_app(report)
+    if clusters:
         body += ["", "### Changes"]
-    for target, diffs in groups.items():
-        opening = f"\n<details><summary><b>{_cell(target)}</b> · {target_counts(diffs)}</summary>\n"
+    groups = []
+    for cluster, apps in clusters:
+        for i, (target, title, diffs) in enumerate(apps):
+            heading = f"\n**Cluster {_code(cluster)}**\n" if cluster and i == 0 else ""
+            detail = f" <sub>{_code(target)}</sub>" if title != target else ""
+            groups.append((heading, f"<b>{_cell(title)}</b>{detail}", diffs))
+    for heading, title, diffs in groups:
+        if heading and not omitted:
+            body.append(heading)
+        opening = f"\n<details><summary>{title} · {target_counts(diffs)}</summary>\n"
         blocks: list[str] = []
         for diff in diffs:
             block = _resource_block(diff)
