@@ -417,6 +417,12 @@ class RepoMirror(Protocol):
         """Base and head trees of the PR (after fetching both SHAs) and its commit log."""
         ...
 
+    def merge_base(self, pr: PullRequestInfo) -> str:
+        """The commit the head branched from (after `fetch`): the diff is taken from there, as
+        the forge's own "Files changed" does, while trusted inputs stay at the base branch's
+        tip. "" when the two histories share no commit."""
+        ...
+
 
 class ChartFetchStatus(StrEnum):
     FETCHED = "fetched"

@@ -87,14 +87,17 @@ def review(
     ports: Ports,
     *,
     render_all: bool = False,
+    trusted_tree: RepoTree | None = None,
 ) -> Report:
     """Render what the change affects at base and head, diff it, and report.
 
     `render_all` renders every target even when its inputs did not change (what tools that do
     not track inputs have to do); it exists for benchmarks and for debugging the input tracking.
+    `trusted_tree` is where config, policies and signers come from when it is not `base_tree`:
+    the server diffs from the merge base but trusts the base branch's tip.
     """
     try:
-        trusted: TrustedInputs = load_trusted_inputs(base_tree, change.base.short())
+        trusted: TrustedInputs = load_trusted_inputs(trusted_tree or base_tree, change.base.short())
     except TrustedInputError as error:
         return _trusted_input_report(change, error)
     config = trusted.config

@@ -116,6 +116,16 @@ class GitMirror:
                 _git(path, "update-ref", f"refs/gitops-bot/pull/{pr.ref.number}/{side}", sha)
         return GitTree.open(path, pr.base_sha), GitTree.open(path, pr.head_sha), GitCommitLog(path)
 
+    def merge_base(self, pr: PullRequestInfo) -> str:
+        proc = run_git(self.mirror_path(pr.ref), "merge-base", pr.base_sha, pr.head_sha)
+        # Exit 1 with no output: unrelated histories; anything else is a broken mirror.
+        if proc.returncode == 1 and not proc.stdout.strip():
+            return ""
+        if proc.returncode != 0:
+            detail = proc.stderr.decode("utf-8", "replace").strip()
+            raise RepositoryError(f"git merge-base failed: {detail}")
+        return proc.stdout.decode().strip()
+
     def _fetch_missing(self, path: Path, pr: PullRequestInfo, pins: Mapping[str, str]) -> None:
         url = self._clone_url_for(pr.ref)
         parts = urlsplit(url)

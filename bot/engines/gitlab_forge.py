@@ -109,7 +109,10 @@ class GitLabForge:
                 f"GitLab: {ref.repo}!{ref.number} has no diff refs yet (still being prepared)",
                 retryable=True,
             )
-        return pull_request_info(ref, data, base_sha=str(refs["base_sha"]), head_sha=str(head))
+        # start_sha is the target branch's tip (trusted inputs come from there); GitLab's
+        # base_sha is the merge base, which the worker computes itself from the mirror.
+        base = refs.get("start_sha") or refs["base_sha"]
+        return pull_request_info(ref, data, base_sha=str(base), head_sha=str(head))
 
     def open_pull_requests(self, repo: str, installation: str = "") -> list[PullRequestInfo]:
         """Open MRs; list items carry no diff_refs, so base_sha is "" (the worker fetches each

@@ -50,15 +50,16 @@ def build_ports(
 def review_with_tools(settings: Settings) -> ReviewChange:
     """The worker's review(): fresh tools (and temp dirs) per job, closed when it ends."""
 
-    def review_change(
+    def review_change(  # noqa: PLR0917 - the ReviewChange callback is positional
         change: ChangeRequest,
         base: RepoTree,
         head: RepoTree,
         commit_log: CommitLog,
         forge_facts: ForgeFacts | None,
+        trusted: RepoTree,
     ) -> Report:
         with ExitStack() as stack:
             ports = build_ports(settings, stack, forge_facts=forge_facts, commit_log=commit_log)
-            return review(change, base, head, ports)
+            return review(change, base, head, ports, trusted_tree=trusted)
 
     return review_change

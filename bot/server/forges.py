@@ -38,3 +38,6 @@ class ForgeRouter:
 
     def fetch(self, pr: PullRequestInfo) -> tuple[RepoTree, RepoTree, CommitLog]:
         return self._setup(pr.ref.forge).mirror.fetch(pr)
+
+    def merge_base(self, pr: PullRequestInfo) -> str:
+        return self._setup(pr.ref.forge).mirror.merge_base(pr)

@@ -39,8 +39,12 @@ from bot.server.gitlab_push import refresh_branch
 from bot.server.worker_metrics import WorkerMetrics, timed
 from bot.settings import ServerSettings
 
-# review(change, base_tree, head_tree, commit_log, forge_facts) with the worker's tools.
-ReviewChange = Callable[[ChangeRequest, RepoTree, RepoTree, CommitLog, ForgeFacts | None], Report]
+# review(change, base_tree, head_tree, commit_log, forge_facts, trusted_tree) with the worker's
+# tools; trusted_tree (config, policies, signers) is the base branch's tip, base_tree the merge
+# base the diff starts from.
+ReviewChange = Callable[
+    [ChangeRequest, RepoTree, RepoTree, CommitLog, ForgeFacts | None, RepoTree], Report
+]
 ForgeFor = Callable[[PullRequestRef], ForgeClient]
 WRITERS = frozenset({"write", "maintain", "admin"})
 
@@ -119,7 +123,7 @@ class JobHandler:
     ) -> None:
         self._queue = queue
         self._forge_for = forge_for
-        self._fetch = mirror.fetch
+        self._mirror = mirror
         self._review_change = review_change
         self._settings = settings
         self._cache = cache or ReviewCache()
@@ -173,13 +177,18 @@ class JobHandler:
         if stop is not None:
             return stop
         ref, group = pr.ref, pr.ref.number < 0
-        forge.publish_check(ref, in_progress_check(REVIEW_CHECK, pr.head_sha, self._url))
-        base, head, log = self._fetch(pr)
-        config = trusted_approval(base)
+        # A head with a published result keeps its completed checks until new ones replace
+        # them: marked in progress again, it would stay pending for good should this job never
+        # finish (a crash loop ends it FAILED, and the reconciler skips heads with a result).
+        if not self._queue.has_result(ref, pr.head_sha):
+            forge.publish_check(ref, in_progress_check(REVIEW_CHECK, pr.head_sha, self._url))
+        trusted, head, log = self._mirror.fetch(pr)
+        base, since = self._diff_base(pr, trusted)
+        config = trusted_approval(trusted)
         # Merge groups: approval was enforced on each PR before it entered the queue.
         facts = None if group else self._facts(forge, pr, config)
         change = ChangeRequest(
-            base=Revision(pr.base_ref, pr.base_sha),
+            base=Revision(pr.base_ref, since),
             head=Revision(pr.head_ref, pr.head_sha),
             title=pr.title,
             number=None if group else ref.number,
@@ -187,7 +196,10 @@ class JobHandler:
         stop = self._gate(claim)  # the fetch may have taken a while
         if stop is not None:
             return stop
-        report = timed(self._metrics, lambda: self._review_change(change, base, head, log, facts))
+        report = timed(
+            self._metrics,
+            lambda: self._review_change(change, base, head, log, facts, trusted),
+        )
         self._cache.put(pr, CachedReview(report, config))
         stop = self._gate(claim)
         if stop is not None:
@@ -207,6 +219,15 @@ class JobHandler:
             ref, pr.head_sha, report.conclusion().value, report.rendered_fingerprint
         )
         return Outcome.PUBLISHED
+
+    def _diff_base(self, pr: PullRequestInfo, tip: RepoTree) -> tuple[RepoTree, str]:
+        """The tree the diff starts from and its commit: the merge base when the base branch
+        moved on since the head branched, so the base's newer commits never show up reverted."""
+        since = self._mirror.merge_base(pr) or pr.base_sha
+        if since == pr.base_sha:
+            return tip, pr.base_sha
+        base, _, _ = self._mirror.fetch(replace(pr, base_sha=since))
+        return base, since
 
     def _facts(
         self, forge: ForgeClient, pr: PullRequestInfo, config: ApprovalConfig | None

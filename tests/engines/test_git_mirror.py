@@ -235,3 +235,21 @@ def test_one_fetch_per_mirror_at_a_time(tmp_path: Path, origin: Path) -> None:
     for worker in workers:
         worker.join()
     assert results == [head] * 4
+
+
+def test_the_merge_base_is_where_the_head_branched_from(tmp_path: Path, origin: Path) -> None:
+    branched = git(origin, "rev-parse", "HEAD")
+    git(origin, "checkout", "-q", "-b", "feature")
+    head = commit(origin, "apps/podinfo.yaml", "replicas: 2\n")
+    git(origin, "checkout", "-q", "main")
+    tip = commit(origin, "apps/other.yaml", "replicas: 9\n")  # main moved on
+    git(origin, "checkout", "-q", "--orphan", "unrelated")
+    unrelated = commit(origin, "x.yaml", "a: 1\n")
+    mirror = _mirror(tmp_path, f"file://{origin}")
+    pr = _pr(tip, head)
+    mirror.fetch(pr)
+    assert mirror.merge_base(pr) == branched
+    mirror.fetch(_pr(branched, head))
+    assert mirror.merge_base(_pr(branched, head)) == branched  # not moved on: the base itself
+    mirror.fetch(_pr(tip, unrelated))
+    assert mirror.merge_base(_pr(tip, unrelated)) == ""

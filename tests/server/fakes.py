@@ -230,15 +230,23 @@ class EmptyLog:
 
 @dataclass
 class FakeMirror:
-    """Serves trees per head SHA: {head_sha: (base_tree, head_tree)}."""
+    """Serves trees per head SHA: {head_sha: (base_tree, head_tree)}; `merge_bases` maps a
+    head SHA to the commit it branched from, whose tree is `base_trees[that commit]`."""
 
     trees: dict[str, tuple[RepoTree, RepoTree]] = field(default_factory=dict)
     fetched: list[str] = field(default_factory=list)
     fail: bool = False
+    merge_bases: dict[str, str] = field(default_factory=dict)
+    base_trees: dict[str, RepoTree] = field(default_factory=dict)
 
     def fetch(self, pr: PullRequestInfo) -> tuple[RepoTree, RepoTree, CommitLog]:
-        self.fetched.append(pr.head_sha)
         if self.fail:
             raise OSError("git fetch https://x-access-token:ghs_secret123456@github.com failed")
         base, head = self.trees[pr.head_sha]
+        if pr.base_sha in self.base_trees:
+            return self.base_trees[pr.base_sha], head, EmptyLog()
+        self.fetched.append(pr.head_sha)
         return base, head, EmptyLog()
+
+    def merge_base(self, pr: PullRequestInfo) -> str:
+        return self.merge_bases.get(pr.head_sha, pr.base_sha)

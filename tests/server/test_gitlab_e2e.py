@@ -52,10 +52,10 @@ BASE = {".gitops-bot.yaml": CONFIG, "apps/cm.yaml": CM.format(value="1")}
 CATALOG = FakeCatalog({"1.37": {("", "v1", "ConfigMap"): {"type": "object"}}})
 
 
-def review_change(change: Any, base: Any, head: Any, log: Any, facts: Any) -> Any:
+def review_change(change: Any, base: Any, head: Any, log: Any, facts: Any, trusted: Any) -> Any:
     """The real review() on fake tools (no helm/kustomize needed for plain YAML)."""
     ports = Ports(FakeRunner(lambda c, t: ok("")), CATALOG, FakePolicyEngine(), forge_facts=facts)
-    return review(change, base, head, ports)
+    return review(change, base, head, ports, trusted_tree=trusted)
 
 
 @dataclass

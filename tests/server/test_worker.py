@@ -51,13 +51,13 @@ class Reviews:
         self.calls = 0
         self.during = lambda: None
 
-    def __call__(self, change, base, head, log, facts):
+    def __call__(self, change, base, head, log, facts, trusted):
         self.calls += 1
         self.during()
         ports = Ports(
             FakeRunner(lambda c, t: ok("")), CATALOG, FakePolicyEngine(), forge_facts=facts
         )
-        return review(change, base, head, ports)
+        return review(change, base, head, ports, trusted_tree=trusted)
 
 
 def pull(sha=SHA1, state="open", number=7) -> PullRequestInfo:
@@ -415,3 +415,27 @@ def test_an_approval_survives_a_new_head_that_renders_the_same(env, new_head_val
         assert (approval.state, approval.conclusion) == (CheckState.COMPLETED, "success")
     else:
         assert approval.state is CheckState.IN_PROGRESS
+
+
+def test_the_diff_starts_at_the_merge_base_and_the_rules_come_from_the_tip(env):
+    """main moved on after the branch was cut (another ConfigMap changed, and the approval
+    rules were tightened): the PR's diff shows only its own change, never main's newer commit
+    reverted, while the approval rules are main's newest."""
+    _, queue, forge, mirror, _, worker = env
+    branched_from = "b" * 40
+    old_main = {"apps/cm.yaml": CM.format(value="1"), "apps/other.yaml": CM.replace("app", "other")}
+    tip = {
+        **old_main,
+        ".gitops-bot.yaml": CONFIG,
+        "apps/other.yaml": CM.replace("app", "other").format(value="9"),
+    }
+    head = {**old_main, "apps/cm.yaml": CM.format(value="2")}
+    mirror.trees[SHA1] = (FakeTree(tip, "tip"), FakeTree(head, "head"))
+    mirror.merge_bases[SHA1] = branched_from
+    mirror.base_trees[branched_from] = FakeTree(old_main, "branched-from")
+    queue.enqueue(job("d1"))
+    worker().run_once()
+    [(_, _, body, _)] = forge.comments
+    assert "+0 ~1 -0 resource in 1 app" in body  # only the PR's own ConfigMap
+    assert forge.teams_asked == [("acme/platform",)]  # the tip's rules, not the branch point's
+    assert forge.latest(APPROVAL_CHECK).state is CheckState.IN_PROGRESS
