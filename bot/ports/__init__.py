@@ -1,0 +1,86 @@
+"""What the pure core needs from the world, as Protocols and their values. Implementations
+live in bot/engines; one module per seam, everything re-exported here."""
+
+from bot.ports.checks import (
+    CompiledPolicies,
+    CompiledSchema,
+    PolicyEngine,
+    PolicyModule,
+    PolicyResult,
+    SchemaCatalog,
+    SchemaViolation,
+    Violations,
+)
+from bot.ports.repository import (
+    CommitLog,
+    CommitObject,
+    EntryMode,
+    RepoTree,
+    TreeEntry,
+)
+from bot.ports.server import (
+    CheckAnnotation,
+    CheckReport,
+    CheckState,
+    CommentMode,
+    ForgeClient,
+    JobQueue,
+    PullRequestInfo,
+    RepoMirror,
+)
+from bot.ports.signatures import (
+    SignatureCheck,
+    SignatureKind,
+    SignatureRequest,
+    SignatureStatus,
+    SignatureVerifier,
+    TrustedSigners,
+)
+from bot.ports.tools import (
+    ChartArchive,
+    ChartFetch,
+    ChartFetchStatus,
+    ChartSource,
+    Command,
+    CommandFailure,
+    CommandResult,
+    CommandRunner,
+)
+
+__all__ = [
+    "ChartArchive",
+    "ChartFetch",
+    "ChartFetchStatus",
+    "ChartSource",
+    "CheckAnnotation",
+    "CheckReport",
+    "CheckState",
+    "Command",
+    "CommandFailure",
+    "CommandResult",
+    "CommandRunner",
+    "CommentMode",
+    "CommitLog",
+    "CommitObject",
+    "CompiledPolicies",
+    "CompiledSchema",
+    "EntryMode",
+    "ForgeClient",
+    "JobQueue",
+    "PolicyEngine",
+    "PolicyModule",
+    "PolicyResult",
+    "PullRequestInfo",
+    "RepoMirror",
+    "RepoTree",
+    "SchemaCatalog",
+    "SchemaViolation",
+    "SignatureCheck",
+    "SignatureKind",
+    "SignatureRequest",
+    "SignatureStatus",
+    "SignatureVerifier",
+    "TreeEntry",
+    "TrustedSigners",
+    "Violations",
+]
