@@ -80,6 +80,16 @@ class Worker:
         job = claim.job
         if job.pull_request.number > 0:
             self.repositories.add(job.pull_request)
+        if claim.attempt > self._max_attempts:
+            # Every earlier attempt died with its worker (killed, out of memory) before it
+            # could report: give up visibly instead of letting the queue fail it silently.
+            message = f"the worker handling it stopped {claim.attempt - 1} times"
+            if not (job.head_sha and self._queue.has_result(job.pull_request, job.head_sha)):
+                self._publish_failure(claim, message)  # a published result stands
+            self._queue.fail(claim, message, None)
+            self.metrics.jobs.inc(action=job.action.value, outcome="failed")
+            log.warning("%s %s: gave up, %s", job.action.value, job.pull_request.key, message)
+            return True
         try:
             outcome = self._handler.handle(claim)
         except Exception as error:  # every failure is retried or reported
