@@ -135,6 +135,10 @@ class JobHandler:
         job = claim.job
         if job.action is JobAction.CANCEL:
             return Outcome.CANCELLED  # the queue already superseded the PR's pending jobs
+        if job.pull_request.forge is Forge.GITHUB and not job.pull_request.installation:
+            # Only App deliveries name the installation whose token may act on the repository
+            # (older payload shapes, repository webhooks): nothing can be read or written.
+            return Outcome.IGNORED
         forge = self._forge_for(job.pull_request)
         pr = self._target(claim, forge)
         if isinstance(pr, Outcome):

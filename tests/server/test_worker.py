@@ -439,3 +439,13 @@ def test_the_diff_starts_at_the_merge_base_and_the_rules_come_from_the_tip(env):
     assert "+0 ~1 -0 resource in 1 app" in body  # only the PR's own ConfigMap
     assert forge.teams_asked == [("acme/platform",)]  # the tip's rules, not the branch point's
     assert forge.latest(APPROVAL_CHECK).state is CheckState.IN_PROGRESS
+
+
+def test_a_github_delivery_without_an_installation_is_acked_and_ignored(env):
+    """Older payload shapes are accepted by the web side (2xx), but without an installation
+    no token can act on the repository: the job ends without a forge call or a retry loop."""
+    _, queue, forge, mirror, reviews, worker = env
+    queue.enqueue(replace(job("d1"), pull_request=replace(REF, installation="")))
+    assert worker().run_once() is True
+    assert queue.state("d1") is JobState.DONE
+    assert (forge.checks, forge.comments, mirror.fetched, reviews.calls) == ([], [], [], 0)
