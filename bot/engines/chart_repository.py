@@ -1,5 +1,6 @@
 """ChartSource over Helm HTTP(S) repositories: index.yaml, semver resolution, a verified .tgz,
-kept in a content-addressed cache (sha256). Only allow-listed repositories are contacted."""
+kept in a content-addressed cache (sha256). Only allow-listed repositories are contacted; oci://
+charts are fetched by bot.engines.oci_charts into the same cache."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any
 import yaml
 
 from bot.core.render.flux.semver import newest
+from bot.engines.oci_charts import OciCharts
 from bot.ports import ChartArchive, ChartFetch, ChartFetchStatus
 
 MAX_INDEX_BYTES = 64 * 1024 * 1024
@@ -60,6 +62,13 @@ class HttpChartRepository:
         self._lock = threading.Lock()
         self._indexes: dict[str, tuple[float, Mapping[str, Any]]] = {}
         self._memory: dict[str, bytes] = {}
+        self._oci = OciCharts(
+            timeout=timeout,
+            max_chart_bytes=MAX_CHART_BYTES,
+            max_tags_bytes=MAX_INDEX_BYTES,
+            cached=self._cached,
+            store=self._store,
+        )
 
     def allows(self, url: str) -> bool:
         wanted = _normalise(url)
@@ -78,9 +87,7 @@ class HttpChartRepository:
             )
         scheme = urllib.parse.urlsplit(repo_url).scheme
         if scheme == "oci":
-            return ChartFetch(
-                ChartFetchStatus.UNSUPPORTED, message=f"OCI charts are not fetched ({full})"
-            )
+            return self._oci.fetch(full, version)
         if scheme not in ("http", "https"):
             return ChartFetch(
                 ChartFetchStatus.UNSUPPORTED,

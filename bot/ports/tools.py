@@ -57,7 +57,7 @@ class CommandRunner(Protocol):
 class ChartFetchStatus(StrEnum):
     FETCHED = "fetched"
     NOT_ALLOWED = "not-allowed"  # the operator did not allow-list the repository
-    UNSUPPORTED = "unsupported"  # allowed, but of a kind never fetched (OCI)
+    UNSUPPORTED = "unsupported"  # allowed, but of a scheme never fetched (not http(s)/oci)
     FAILED = "failed"  # allowed, but the index, version or archive could not be had
 
 

@@ -57,7 +57,7 @@ def network(index_bytes: bytes | None = None) -> Network:
         ),  # not a prefix path
         (("https://charts.example.com",), REPO, ChartFetchStatus.FETCHED),
         ((REPO + "/",), REPO, ChartFetchStatus.FETCHED),
-        (("oci://ghcr.io/org",), "oci://ghcr.io/org/charts", ChartFetchStatus.UNSUPPORTED),
+        (("s3://bucket",), "s3://bucket/charts", ChartFetchStatus.UNSUPPORTED),
         (("oci://ghcr.io/org",), "oci://ghcr.io/other", ChartFetchStatus.NOT_ALLOWED),
     ],
 )

@@ -5,8 +5,9 @@ with `helm repo index` and serves it from a loopback HTTP server: the same index
 a HelmRepository points Flux at. The repository's own HelmRepository URL is rewritten to that
 server in a base commit on top of 1556b42 (the parent of 7c6e245); the head is 7c6e245 "Migrate
 ingress to Envoy Gateway" cherry-picked onto it, a real change of the podinfo values (ingress
--> httpRoute, a new redis tag). The OCI charts (cert-manager, envoy-gateway) are skipped: never
-fetched, even when allow-listed.
+-> httpRoute, a new redis tag). The OCI charts (cert-manager, envoy-gateway) are not allow-listed
+here, so they are skipped (OCI fetching is tested against a loopback registry in
+tests/integration/test_flux_oci_chart.py).
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ def test_podinfo_rendered_from_the_served_chart_through_the_cli(
     )
     assert "public.ecr.aws/docker/library/redis:" in redis["unified_diff"]
     assert redis["origin"]["path"] == "apps/base/podinfo/release.yaml"
-    # The OCI charts are never fetched: skipped, and the skip fails the check.
+    # The OCI charts are not allow-listed: skipped, and the skip fails the check.
     for target in OCI_RELEASES:
         assert coverage[target]["status"] == "skipped"
         assert coverage[target]["reason"].startswith("remote chart not allowed (oci://")
@@ -220,21 +221,6 @@ def test_podinfo_rendered_from_the_served_chart_through_the_cli(
     assert sorted(chart_server.requests) == ["/index.yaml", "/podinfo-6.14.1.tgz"]
     cached = cache / "sha256" / chart_server.digest[:2] / f"{chart_server.digest}.tgz"
     assert cached.is_file()
-
-
-def test_oci_charts_are_skipped_even_when_allow_listed(
-    migration: Change, chart_server: ChartServer, tmp_path: Path
-) -> None:
-    charts = HttpChartRepository(
-        (chart_server.url, "oci://quay.io/jetstack", "oci://docker.io/envoyproxy"), None
-    )
-    report = _review(migration, charts, tmp_path)
-
-    coverage = {c.target_id: c for c in report.coverage}
-    for target in OCI_RELEASES:
-        assert coverage[target].status is CoverageStatus.SKIPPED
-        assert coverage[target].reason.startswith("OCI charts are not fetched (oci://")
-    assert all(coverage[t].status is CoverageStatus.RENDERED for t in PODINFO_TARGETS)
 
 
 def test_nothing_is_fetched_when_nothing_is_allow_listed(
