@@ -42,7 +42,7 @@ from bot.engines.queue_common import (
     job_values,
     redact,
 )
-from bot.model.job import ClaimedJob, Job, JobAction, JobState, PullRequestRef
+from bot.model.job import ClaimedJob, Forge, Job, JobAction, JobState, PullRequestRef
 
 T = TypeVar("T")
 Conn = psycopg.Connection[DictRow]
@@ -236,6 +236,15 @@ class ProcrastinateJobQueue:
             "fingerprint = excluded.fingerprint, recorded_at = now()",
             (pull_request.key, head_sha, conclusion, fingerprint),
         )
+
+    def repositories(self) -> list[PullRequestRef]:
+        rows = self._fetch(
+            "SELECT DISTINCT forge, repo, installation FROM gitops_bot_jobs ORDER BY 1, 2, 3", ()
+        )
+        return [
+            PullRequestRef(Forge(row["forge"]), str(row["repo"]), 0, str(row["installation"]))
+            for row in rows
+        ]
 
     def fingerprints(self, pull_request: PullRequestRef) -> Mapping[str, str]:
         rows = self._fetch(

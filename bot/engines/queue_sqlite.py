@@ -25,7 +25,7 @@ from bot.engines.queue_common import (
     job_from_row,
     job_values,
 )
-from bot.model.job import ClaimedJob, Job, JobAction, JobState, PullRequestRef
+from bot.model.job import ClaimedJob, Forge, Job, JobAction, JobState, PullRequestRef
 
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -242,6 +242,14 @@ class SqliteJobQueue:
                 "fingerprint = excluded.fingerprint, recorded_at = excluded.recorded_at",
                 (pull_request.key, head_sha, conclusion, fingerprint, self._clock()),
             )
+
+    def repositories(self) -> list[PullRequestRef]:
+        rows = (
+            self._conns.get()
+            .execute("SELECT DISTINCT forge, repo, installation FROM jobs ORDER BY 1, 2, 3")
+            .fetchall()
+        )
+        return [PullRequestRef(Forge(f), str(r), 0, str(i)) for f, r, i in rows]
 
     def fingerprints(self, pull_request: PullRequestRef) -> Mapping[str, str]:
         rows = (

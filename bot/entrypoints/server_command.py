@@ -25,7 +25,7 @@ from bot.ports import ForgeClient, JobQueue
 from bot.server.assembly import review_with_tools
 from bot.server.forges import ForgeRouter, ForgeSetup
 from bot.server.metrics import serve_metrics
-from bot.server.reconcile import KnownRepositories, reconcile
+from bot.server.reconcile import KnownRepositories, reconcile, remembered_repositories
 from bot.server.worker import Worker
 from bot.server.worker_metrics import MeteredForge, WorkerMetrics
 from bot.server.wsgi import build_app
@@ -192,7 +192,7 @@ def run_worker(args: argparse.Namespace) -> int:
     forges = ForgeRouter(setups)
     forge_for, mirror = forges.forge_for, forges
     review_change = review_with_tools(load_settings())
-    known = KnownRepositories()
+    known = remembered_repositories(queue)
 
     workers = [
         Worker(

@@ -56,6 +56,11 @@ class JobQueue(Protocol):
 
     def has_result(self, pull_request: PullRequestRef, head_sha: str) -> bool: ...
 
+    def repositories(self) -> list[PullRequestRef]:
+        """Every (forge, repository, installation) a job was ever accepted for, as refs with
+        number 0: the reconciler's list of what to look at, kept across restarts."""
+        ...
+
     def fingerprints(self, pull_request: PullRequestRef) -> Mapping[str, str]:
         """Head SHA -> rendered fingerprint of every result recorded with one for this PR."""
         ...

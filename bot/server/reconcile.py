@@ -39,6 +39,17 @@ class KnownRepositories:
             return sorted(self._items)
 
 
+def remembered_repositories(queue: JobQueue) -> KnownRepositories:
+    """Every repository the queue ever had a job for: after a restart the reconciler still
+    knows where to look. GitHub repositories seen without an installation are left out: no
+    token could list their pull requests."""
+    return KnownRepositories(
+        Repository(ref.forge, ref.repo, ref.installation)
+        for ref in queue.repositories()
+        if ref.forge is not Forge.GITHUB or ref.installation
+    )
+
+
 def reconcile(
     queue: JobQueue,
     forge_for: Callable[[PullRequestRef], ForgeClient],

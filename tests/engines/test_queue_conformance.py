@@ -445,6 +445,16 @@ def test_rendered_fingerprints_are_kept_per_head_for_keep_if_rendered_unchanged(
     assert dict(queue.fingerprints(PR2)) == {"sha-9": "fp-9"}
 
 
+def test_repositories_are_every_repo_a_job_was_accepted_for(queue: Any) -> None:
+    assert queue.repositories() == []
+    for delivery, pr in [("a1", PR1), ("a2", PR1), ("b1", PR2), ("c1", MR1)]:
+        queue.enqueue(job(delivery, pr))
+    queue.ack(queue.claim("w", LONG))  # done jobs still count: the repository is known
+    expected = sorted({(p.forge, p.repo, p.installation) for p in (PR1, PR2, MR1)}, key=lambda t: t)
+    assert [(r.forge, r.repo, r.installation) for r in queue.repositories()] == expected
+    assert {r.number for r in queue.repositories()} == {0}
+
+
 def test_counts_name_every_state(queue: Any) -> None:
     assert dict(queue.counts()) == dict.fromkeys(JobState, 0)
     for delivery, pr in [("a1", PR1), ("a2", PR1), ("b1", PR2), ("c1", MR1)]:

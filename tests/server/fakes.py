@@ -150,6 +150,14 @@ class FakeQueue:
         if fingerprint:
             self.fingerprint_of[(pull_request.key, head_sha)] = fingerprint
 
+    def repositories(self) -> list[PullRequestRef]:
+        self._check()
+        found = {
+            (r.job.pull_request.forge, r.job.pull_request.repo, r.job.pull_request.installation)
+            for r in self.records.values()
+        }
+        return [PullRequestRef(forge, repo, 0, inst) for forge, repo, inst in sorted(found)]
+
     def fingerprints(self, pull_request: PullRequestRef) -> Mapping[str, str]:
         self._check()
         return {

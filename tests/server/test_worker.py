@@ -16,7 +16,7 @@ from bot.model.approval import ForgeFacts, Review
 from bot.model.job import Forge, Job, JobAction, JobState, PullRequestRef
 from bot.ports import CheckState, CommentMode, PullRequestInfo
 from bot.server.handler import ReviewCache
-from bot.server.reconcile import KnownRepositories, Repository, reconcile
+from bot.server.reconcile import KnownRepositories, Repository, reconcile, remembered_repositories
 from bot.server.worker import Worker, backoff_seconds
 from tests.core.fakes import FakeCatalog, FakePolicyEngine, FakeRunner, FakeTree, ok
 from tests.server.fakes import FakeForge, FakeMirror, FakeQueue
@@ -449,3 +449,15 @@ def test_a_github_delivery_without_an_installation_is_acked_and_ignored(env):
     assert worker().run_once() is True
     assert queue.state("d1") is JobState.DONE
     assert (forge.checks, forge.comments, mirror.fetched, reviews.calls) == ([], [], [], 0)
+
+
+def test_a_restarted_worker_reconciles_the_repositories_the_queue_remembers(env):
+    _, queue, forge, _, _, _ = env
+    queue.enqueue(job("d1"))
+    queue.enqueue(replace(job("x1"), pull_request=PullRequestRef(Forge.GITHUB, "acme/old", 3)))
+    known = remembered_repositories(queue)  # what a fresh process starts from
+    assert known() == [Repository(Forge.GITHUB, REPO, "99")]  # no installation: left out
+    assert reconcile(queue, lambda ref: forge, known()) == 1  # SHA1 has no result yet
+    assert reconcile(queue, lambda ref: forge, known()) == 0  # one job per head SHA
+    forge.add(pull(SHA2))  # the PR moved on while the bot was down
+    assert reconcile(queue, lambda ref: forge, known()) == 1
