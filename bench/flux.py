@@ -16,21 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
-from bot.core.pipeline import Ports, review
-from bot.engines.builtin_policies import load_builtin_policies
-from bot.engines.git_tree import GitTree
-from bot.engines.regorus_worker import RegorusEngine
-from bot.engines.runner import SandboxedRunner
-from bot.engines.schema_catalog import JsonSchemaCatalog
-from bot.engines.workspace import Workspace
-from bot.model.change import ChangeRequest, Revision
+from harness import run_review, targets_with
+
 from bot.model.finding import Severity
 from bot.model.render import CoverageStatus
 from bot.model.report import Report
-from bot.settings import load_settings
 
 APPS, CHARTS, PR_APP = 300, ("web", "worker", "cache"), "app042"
 EXPECTED_TARGETS = {f"flux-ks:flux-system/{PR_APP}@prod", f"flux-hr:{PR_APP}/{PR_APP}@prod"}
@@ -178,29 +170,6 @@ def build_repo(repo: Path) -> int:
     return len(files)
 
 
-def run_review(repo: Path, render_all: bool) -> tuple[float, Report]:
-    """One review from scratch (fresh trees, workspace, runner), timed like the CLI's."""
-    start = time.perf_counter()
-    settings = load_settings()
-    with ExitStack() as stack:
-        base = stack.enter_context(GitTree.open(repo, "main"))
-        head = stack.enter_context(GitTree.open(repo, "pr"))
-        change = ChangeRequest(Revision("main", base.commit), Revision("pr", head.commit))
-        workspace = stack.enter_context(Workspace(settings.work_dir))
-        ports = Ports(
-            runner=SandboxedRunner(settings, workspace),
-            schemas=JsonSchemaCatalog(),
-            policies=RegorusEngine(),
-            builtin_policies=load_builtin_policies(),
-        )
-        report = review(change, base, head, ports, render_all=render_all)
-    return time.perf_counter() - start, report
-
-
-def _status(report: Report, status: CoverageStatus) -> set[str]:
-    return {c.target_id for c in report.coverage if c.status is status}
-
-
 def check(affected: Report, full: Report) -> list[str]:
     """Why the two reports disagree (or are wrong), empty when they agree."""
     reports = {"affected-only": affected, "render-all": full}
@@ -215,12 +184,12 @@ def check(affected: Report, full: Report) -> list[str]:
         problems.append(f"expected {2 * APPS + 2} apps, found {len(all_ids)}")
     if {c.target_id for c in affected.coverage} != all_ids:
         problems.append("the two reports list different targets")
-    if _status(full, CoverageStatus.RENDERED) != all_ids:
+    if targets_with(full, CoverageStatus.RENDERED) != all_ids:
         problems.append("render-all did not render every target")
-    rendered = _status(affected, CoverageStatus.RENDERED)
+    rendered = targets_with(affected, CoverageStatus.RENDERED)
     if rendered != EXPECTED_TARGETS:
         problems.append(f"affected-only rendered {sorted(rendered)}, expected {EXPECTED_TARGETS}")
-    if _status(affected, CoverageStatus.UNCHANGED) != all_ids - EXPECTED_TARGETS:
+    if targets_with(affected, CoverageStatus.UNCHANGED) != all_ids - EXPECTED_TARGETS:
         problems.append("affected-only did not report every other target as unchanged")
     if {(d.target, d.key): d for d in affected.diffs} != {(d.target, d.key): d for d in full.diffs}:
         problems.append("the diffs differ between affected-only and render-all")
@@ -273,8 +242,9 @@ def main() -> int:
         f"{full_s:.1f} s"
     )
     print(
-        f"affected-only: {len(_status(affected, CoverageStatus.RENDERED))} apps rendered, "
-        f"{len(_status(affected, CoverageStatus.UNCHANGED))} unchanged: {affected.plan().line()}"
+        f"affected-only: {len(targets_with(affected, CoverageStatus.RENDERED))} apps "
+        f"rendered, {len(targets_with(affected, CoverageStatus.UNCHANGED))} unchanged: "
+        f"{affected.plan().line()}"
     )
     problems = check(affected, full)
     for problem in problems[:20]:
