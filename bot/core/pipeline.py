@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.core.approval.fingerprint import rendered_fingerprint
+from bot.core.approval.fingerprint import fingerprint_change
 from bot.core.approval.stage import decide_from_review
 from bot.core.changes import changed_files
 from bot.core.diff.states import diff_target
@@ -134,7 +134,7 @@ def review(
         )
     )
     changes = changed_resources(diffs, base_renders, head_renders)
-    fingerprint = rendered_fingerprint(changes, config.diff)
+    fingerprint = fingerprint_change(changes, config.diff)
     policy_findings, exceptions, policy = evaluate_policies(
         ports.policy_engine(config.policies.opa_url),
         config.policies,

@@ -23,7 +23,7 @@ def _body(resource_body: Mapping[str, Any] | None, config: DiffConfig) -> Any:
     return normalized(resource_body, config)
 
 
-def rendered_fingerprint(changes: Iterable[ChangedResource], config: DiffConfig) -> str:
+def fingerprint_change(changes: Iterable[ChangedResource], config: DiffConfig) -> str:
     entries = []
     for change in changes:
         some = change.head or change.base

@@ -84,7 +84,7 @@ def sanitize_name(name: str) -> str:
     return cleaned.strip("-.")
 
 
-def _print(*args: Any) -> str:
+def _go_print_builtin(*args: Any) -> str:
     out = ""
     for i, arg in enumerate(args):
         if i and not isinstance(arg, str) and not isinstance(args[i - 1], str):
@@ -96,7 +96,7 @@ def _print(*args: Any) -> str:
 FUNCTIONS: Mapping[str, Callable[..., Any]] = {
     "index": _index,
     "len": len,
-    "print": _print,
+    "print": _go_print_builtin,
     "printf": _printf,
     "eq": lambda a, *others: any(a == b for b in others),
     "ne": lambda a, b: a != b,
