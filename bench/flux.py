@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import run_review, targets_with
+from harness import commit_main_then_branch_pr, git, run_review, targets_with
 
 from bot.model.finding import Severity
 from bot.model.render import CoverageStatus
@@ -28,15 +28,6 @@ APPS, CHARTS, PR_APP = 300, ("web", "worker", "cache"), "app042"
 EXPECTED_TARGETS = {f"flux-ks:flux-system/{PR_APP}@prod", f"flux-hr:{PR_APP}/{PR_APP}@prod"}
 TARGET_S, TARGET_X = 3.0, 10.0
 RUNS = 3
-_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "LC_ALL": "C"}
-_GIT_ENV["PATH"] = "/usr/local/bin:/usr/bin:/bin"
-_GIT_CONFIG = (
-    "init.defaultBranch=main",
-    "commit.gpgsign=false",
-    "user.name=bench",
-    "user.email=b@x",
-)
-
 _SYNC = """\
 apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
@@ -148,25 +139,14 @@ def _files() -> dict[str, str]:
     return files
 
 
-def _git(repo: Path, *args: str) -> None:
-    argv = ["git", *(arg for c in _GIT_CONFIG for arg in ("-c", c)), *args]
-    subprocess.run(argv, cwd=repo, env=_GIT_ENV, check=True, capture_output=True)
-
-
 def build_repo(repo: Path) -> int:
     """`main` with the apps, `pr` changing one app's replicas and tag. Returns the file count."""
     files = _files()
-    for path, body in files.items():
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (repo / path).write_text(body)
-    _git(repo, "init", "--quiet")
-    _git(repo, "add", "--all")
-    _git(repo, "commit", "--quiet", "--message", f"{APPS} apps")
-    _git(repo, "checkout", "--quiet", "-b", "pr")
+    commit_main_then_branch_pr(repo, files, f"{APPS} apps")
     release = repo / "apps" / PR_APP / "app" / "release.yaml"
     text = release.read_text().replace("replicas: 1", "replicas: 3")
     release.write_text(text.replace(f'tag: "1.0.{int(PR_APP[3:])}"', 'tag: "1.1.0"'))
-    _git(repo, "commit", "--quiet", "--all", "--message", f"Scale {PR_APP}")
+    git(repo, "commit", "--quiet", "--all", "--message", f"Scale {PR_APP}")
     return len(files)
 
 

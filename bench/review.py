@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import run_review, targets_with
+from harness import commit_main_then_branch_pr, git, run_review, targets_with
 
 from bot.model.render import CoverageStatus
 from bot.model.report import Report
@@ -23,15 +23,6 @@ KUSTOMIZE_APPS, HELM_APPS, PR_APP = 150, 50, "app007"
 EXPECTED_TARGETS = {f"kustomize:apps/{PR_APP}/overlays/prod"}
 TARGET_S, TARGET_X, TARGET_MB = 2.0, 10.0, 300.0
 RUNS = 3
-_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "LC_ALL": "C"}
-_GIT_ENV["PATH"] = "/usr/local/bin:/usr/bin:/bin"
-_GIT_CONFIG = (
-    "init.defaultBranch=main",
-    "commit.gpgsign=false",
-    "user.name=bench",
-    "user.email=b@x",
-)
-
 # Shared bodies: "@APP@" is the app name, "@N@" its number. Kustomize adds labels/namespaces.
 _DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -137,27 +128,16 @@ def _files() -> dict[str, str]:
     return files
 
 
-def _git(repo: Path, *args: str) -> None:
-    argv = ["git", *(arg for c in _GIT_CONFIG for arg in ("-c", c)), *args]
-    subprocess.run(argv, cwd=repo, env=_GIT_ENV, check=True, capture_output=True)
-
-
 def build_repo(repo: Path) -> int:
     """`main` with 200 apps, `pr` bumping one app's prod image and replicas. Returns file count."""
     files = _files()
-    for path, body in files.items():
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (repo / path).write_text(body)
-    _git(repo, "init", "--quiet")
-    _git(repo, "add", "--all")
-    _git(repo, "commit", "--quiet", "--message", "200 apps")
-    _git(repo, "checkout", "--quiet", "-b", "pr")
+    commit_main_then_branch_pr(repo, files, "200 apps")
     prod = repo / "apps" / PR_APP / "overlays" / "prod"
     kust = (prod / "kustomization.yaml").read_text()
     tag = f"newTag: 1.0.{int(PR_APP[3:])}"
     (prod / "kustomization.yaml").write_text(kust.replace(tag, "newTag: 1.1.0"))
     (prod / "replicas.yaml").write_text(_REPLICAS.replace("@APP@", PR_APP).replace("@R@", "5"))
-    _git(repo, "commit", "--quiet", "--all", "--message", f"Bump {PR_APP} in prod")
+    git(repo, "commit", "--quiet", "--all", "--message", f"Bump {PR_APP} in prod")
     return len(files)
 
 
