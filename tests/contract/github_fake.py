@@ -38,12 +38,12 @@ import jwt
 import responses
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.contract.github_graphql import check_graphql
 from tests.contract.github_model import Call, GitHubModel, Identity, Pull, Reply
 from tests.contract.github_spec import ContractViolationError, check_request, example, load_spec
+from tests.contract.loopback import serve_wsgi
 
 VIOLATION_STATUS = 599
 APP_ID = 4242
@@ -335,16 +335,9 @@ class FakeGitHub:
     @contextmanager
     def serving(self) -> Iterator[FakeGitHub]:
         """A real HTTP server on 127.0.0.1; base_url becomes http://127.0.0.1:PORT."""
-        server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_Quiet)
-        self.base_url = self.model.base_url = f"http://127.0.0.1:{server.port}"
-        thread = threading.Thread(target=server.serve_forever, name="fake-github", daemon=True)
-        thread.start()
-        try:
+        with serve_wsgi(self._wsgi, "fake-github") as url:
+            self.base_url = self.model.base_url = url
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -359,11 +352,6 @@ class FakeGitHub:
             _encode(reply), status=reply.status, headers={**content_type, **reply.headers}
         )
         return response(environ, start_response)
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """One line per request would drown the test output."""
 
 
 def _header(headers: dict[str, str], name: str) -> str:

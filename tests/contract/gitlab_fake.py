@@ -24,11 +24,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import responses
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.contract.gitlab_contract import ContractViolation, check_request
 from tests.contract.gitlab_model import GitLabModel, Invalid, MergeRequest, Project, User, fake_sha
+from tests.contract.loopback import serve_wsgi
 
 VIOLATION_STATUS = 599
 TOKEN = "glpat-fake-" + "x" * 20
@@ -394,16 +394,9 @@ class FakeGitLab:
     @contextmanager
     def serving(self) -> Iterator[FakeGitLab]:
         """A real HTTP server on 127.0.0.1; base_url becomes http://127.0.0.1:PORT."""
-        server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_Quiet)
-        self.base_url = self.model.base_url = f"http://127.0.0.1:{server.port}"
-        thread = threading.Thread(target=server.serve_forever, name="fake-gitlab", daemon=True)
-        thread.start()
-        try:
+        with serve_wsgi(self._wsgi, "fake-gitlab") as url:
+            self.base_url = self.model.base_url = url
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -414,11 +407,6 @@ class FakeGitLab:
         return Response(_encode(reply), status=reply.status, headers=headers)(
             environ, start_response
         )
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """One line per request would drown the test output."""
 
 
 def _header(headers: dict[str, str], name: str) -> str:
